@@ -1,0 +1,92 @@
+# SPDX-License-Identifier: GPL-2.0
+# bpflab build: every bpf/<name>.bpf.c -> build/<name>.bpf.o, every tools/<name>.c -> build/<name>.
+# `make V=1` shows the full commands.
+
+BUILD    ?= build
+CLANG    ?= clang
+CC       ?= cc
+BPFTOOL  ?= bpftool
+LLVM_STRIP ?= llvm-strip
+BTF_VMLINUX ?= /sys/kernel/btf/vmlinux
+ARCH     := $(shell uname -m | sed -e 's/x86_64/x86/' -e 's/aarch64/arm64/' -e 's/ppc64le/powerpc/' -e 's/s390x/s390/')
+
+BPF_CFLAGS := -g -O2 -target bpf -D__TARGET_ARCH_$(ARCH) -Wall -Werror -I$(BUILD) -Ibpf
+CFLAGS     ?= -O2 -g
+TOOL_CFLAGS := $(CFLAGS) -Wall -Wextra -Werror -Ibpf -Itools/lib
+LDLIBS     := -lbpf -lelf -lz
+# Per-tool extra libraries, e.g. LDLIBS_xdpcap := -lpcap
+LDLIBS_xdpcap := -lpcap
+
+BPF_SRCS  := $(wildcard bpf/*.bpf.c)
+BPF_OBJS  := $(patsubst bpf/%.bpf.c,$(BUILD)/%.bpf.o,$(BPF_SRCS))
+TOOL_SRCS := $(wildcard tools/*.c)
+TOOLS     := $(patsubst tools/%.c,$(BUILD)/%,$(TOOL_SRCS))
+TOOL_LIB_SRCS := $(wildcard tools/lib/*.c)
+TOOL_LIB_OBJS := $(patsubst tools/lib/%.c,$(BUILD)/lib/%.o,$(TOOL_LIB_SRCS))
+# Extra BPF objects built from a shared source with other flags (see bpf2bpf lab).
+EXTRA_BPF_OBJS :=
+
+ifeq ($(V),1)
+  Q :=
+  msg :=
+else
+  Q := @
+  msg = @printf '  %-8s %s\n' "$(1)" "$(2)";
+endif
+
+# Privileged steps re-run through sudo when not root (CI and VMs usually are root).
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo -E)
+
+.DELETE_ON_ERROR:
+.PHONY: all build deps lab2 test lint clean
+
+all: build
+build: $(BPF_OBJS) $(EXTRA_BPF_OBJS) $(TOOLS)
+
+
+$(BUILD)/vmlinux.h:
+	$(call msg,BTF,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)if [ ! -r "$(BTF_VMLINUX)" ]; then \
+	  echo "error: $(BTF_VMLINUX) is missing: this kernel has no BTF (CONFIG_DEBUG_INFO_BTF=y is needed for CO-RE)" >&2; exit 1; fi
+	$(Q)command -v $(BPFTOOL) >/dev/null || { echo "error: bpftool not found (Debian package: bpftool); run 'make deps'" >&2; exit 1; }
+	$(Q)$(BPFTOOL) btf dump file $(BTF_VMLINUX) format c > $@
+
+$(BUILD)/%.bpf.o: bpf/%.bpf.c $(BUILD)/vmlinux.h
+	$(call msg,BPF,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CLANG) $(BPF_CFLAGS) -MMD -MP -c $< -o $@
+
+$(BUILD)/lib/%.o: tools/lib/%.c
+	$(call msg,CC,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CC) $(TOOL_CFLAGS) -MMD -MP -c $< -o $@
+
+$(BUILD)/%: tools/%.c $(TOOL_LIB_OBJS)
+	$(call msg,CCLD,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CC) $(TOOL_CFLAGS) -MMD -MP $< $(TOOL_LIB_OBJS) -o $@ $(LDLIBS) $(LDLIBS_$*)
+
+-include $(wildcard $(BUILD)/*.d $(BUILD)/lib/*.d)
+
+deps:
+	$(Q)$(SUDO) scripts/deps.sh
+
+# The main job: install, build, bring lab 2 up.
+lab2: deps
+	$(Q)$(MAKE) --no-print-directory build
+	$(Q)$(SUDO) scripts/lab2.sh up
+	@echo
+	@echo "Lab 2 is up. Try:  scripts/lab2.sh status   scripts/lab2.sh demo   ping -c3 198.18.0.2"
+	@echo "Take it down with: scripts/lab2.sh down      (read labs/lab2.md for every step by hand)"
+
+test: deps
+	$(Q)$(MAKE) --no-print-directory build
+	$(Q)$(SUDO) bats --timing tests/bats
+
+lint:
+	$(Q)command -v shellcheck >/dev/null || { echo "error: shellcheck not found (Debian package: shellcheck); run 'make deps'" >&2; exit 1; }
+	$(Q)shellcheck -x scripts/*.sh scripts/lib/*.sh .ci/run tests/bats/*.bash tests/bats/*.bats
+
+clean:
+	$(Q)rm -rf $(BUILD)

@@ -1,0 +1,100 @@
+# SPDX-License-Identifier: GPL-2.0
+# shellcheck shell=bash
+# Shared bats helpers. Each test file: `load helpers`, then call bl_setup_names in setup_file
+# (or setup) to get names no lab that is up, and no other test, uses.
+
+BPFLAB_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+BUILD=$BPFLAB_ROOT/build
+SCRIPTS=$BPFLAB_ROOT/scripts
+
+# Unique names per test file run. Interface names must stay under 16 characters.
+#   BL_ID  short id (4 hex digits + letters), BL_NS netns, BL_HOST/BL_PEER veth ends,
+#   BPFLAB_PIN / BPFLAB_RUN exported so lab scripts use them, BL_TMP scratch dir.
+bl_setup_names() {
+	BL_ID=$(printf '%04x' $((($$ + RANDOM) % 65536)))
+	export BL_ID
+	export BL_NS="blt-$BL_ID"
+	export BL_HOST="blh$BL_ID"
+	export BL_PEER="blp$BL_ID"
+	export BPFLAB_PIN="/sys/fs/bpf/bpflab-test-$BL_ID"
+	export BPFLAB_RUN="/run/bpflab-test-$BL_ID"
+	BL_TMP=$(mktemp -d "${BATS_RUN_TMPDIR:-/tmp}/bl-$BL_ID.XXXX")
+	export BL_TMP
+}
+
+# A cgroup v2 directory for this test (not created here).
+bl_cgroup_path() {
+	echo "$(awk '$3 == "cgroup2" { print $2; exit }' /proc/mounts)/bpflab-test-$BL_ID"
+}
+
+# A test netns + veth pair: host BL_HOST 198.18.x.1 <-> BL_PEER 198.18.x.2 in BL_NS.
+# Built with the same library function the labs use.
+bl_topology_up() { # [HOSTIP PEERIP]
+	local hip=${1:-198.18.99.1} pip=${2:-198.18.99.2}
+	(
+		PROG=bats
+		# shellcheck source=scripts/lib/common.sh
+		. "$SCRIPTS/lib/common.sh"
+		netns_up "$BL_NS" "$BL_HOST" "$BL_PEER" "$hip" "$pip"
+	) 2>/dev/null
+}
+bl_topology_down() {
+	(
+		PROG=bats
+		# shellcheck source=scripts/lib/common.sh
+		. "$SCRIPTS/lib/common.sh"
+		netns_down "$BL_NS" "$BL_HOST"
+	) 2>/dev/null
+}
+
+# Everything a lab could leave in the kernel, one sorted line each.
+bl_snapshot() {
+	{
+		bpftool prog list 2>/dev/null | sed -n 's/^\([0-9]*\): .*/prog \1/p'
+		bpftool map list 2>/dev/null | sed -n 's/^\([0-9]*\): .*/map \1/p'
+		bpftool link list 2>/dev/null | sed -n 's/^\([0-9]*\): .*/link \1/p'
+		ip netns list 2>/dev/null | awk '{ print "netns " $1 }'
+		ip -o link show 2>/dev/null | awk -F': ' '{ split($2, a, "@"); print "dev " a[1] }'
+		ip -o link show 2>/dev/null | grep -o 'prog/xdp[a-z]* id [0-9]*' | sed 's/^/xdp /'
+		bpftool cgroup tree "$(awk '$3 == "cgroup2" { print $2; exit }' /proc/mounts)" 2>/dev/null |
+			awk 'NF >= 3 && $1 ~ /^[0-9]+$/ { print "cgroup-prog " $1 " " $2 }'
+		find /sys/fs/bpf -mindepth 1 2>/dev/null | sed 's/^/pin /'
+		find "$(awk '$3 == "cgroup2" { print $2; exit }' /proc/mounts)" -maxdepth 1 -name 'bpflab*' 2>/dev/null | sed 's/^/cgroup /'
+	} | sort
+}
+
+# Fails (printing the difference) when the kernel state differs from snapshot file $1.
+bl_assert_same_state() {
+	local now
+	now=$(bl_snapshot)
+	if ! diff -u "$1" <(echo "$now"); then
+		echo "kernel state changed (- before, + after)" >&2
+		return 1
+	fi
+}
+
+# ---- crafted frames for `bpftool prog run`
+# bl_frame FILE HEX...  writes the bytes of the hex words (spaces ignored) to FILE.
+bl_frame() {
+	local f=$1 hex esc="" i
+	shift
+	hex=$(echo "$*" | tr -d ' \n')
+	for ((i = 0; i < ${#hex}; i += 2)); do esc+="\\x${hex:i:2}"; done
+	printf '%b' "$esc" >"$f"
+}
+
+# The retval of one run of a pinned program on the bytes of FILE.
+bl_prog_retval() { # PINNED_PROG FILE
+	bpftool -j prog run pinned "$1" data_in "$2" | jq -r .retval
+}
+
+# Retry a command until it succeeds or SECONDS elapse (bounded, never hangs).
+bl_wait_for() { # SECONDS CMD...
+	local t=$1 i
+	shift
+	for ((i = 0; i < t * 10; i++)); do
+		"$@" && return 0
+		sleep 0.1
+	done
+	return 1
+}
