@@ -1,5 +1,6 @@
 # SPDX-License-Identifier: GPL-2.0
 # shellcheck shell=bash
+# shellcheck disable=SC2034 # variables set here are used by the scripts that source this file
 # Shared functions for bpflab lab scripts. Source it; do not run it.
 #
 # A lab script sets PROG (its name) and LAB (its pin subdirectory) and defines usage(),
@@ -48,12 +49,9 @@ step_pause() {
 	[ "$STEP" = 1 ] || return 0
 	[ "$DRY_RUN" = 1 ] && return 0
 	local ans
-	if [ -r /dev/tty ]; then
-		read -r -p "    [step] Enter to run, q to quit: " ans </dev/tty || ans=q
-	else
-		read -r -p "    [step] Enter to run, q to quit: " ans || ans=q
-	fi
-	[ "$ans" != q ] || die "stopped at --step prompt (run '$PROG down' to clean up)"
+	printf '    [step] Enter to run, q to quit: ' >&2
+	read -r ans || ans=q
+	[ "$ans" != q ] || die "stopped at the --step prompt"
 }
 
 run() {
@@ -104,9 +102,10 @@ check_prereq() {
 	done
 }
 
+BPFLAB_BTF=${BPFLAB_BTF:-/sys/kernel/btf/vmlinux}
 check_btf() {
-	[ -r /sys/kernel/btf/vmlinux ] ||
-		die "/sys/kernel/btf/vmlinux is missing: this kernel has no BTF" "CO-RE needs a kernel built with CONFIG_DEBUG_INFO_BTF=y"
+	[ -r "$BPFLAB_BTF" ] ||
+		die "$BPFLAB_BTF is missing: this kernel has no BTF" "CO-RE needs a kernel built with CONFIG_DEBUG_INFO_BTF=y"
 }
 
 # The objects a lab loads must have been built.
@@ -129,13 +128,13 @@ cgroup2_root() {
 	awk '$3 == "cgroup2" { print $2; exit }' /proc/mounts
 }
 
-pin_dir() { echo "$BPFLAB_PIN/${1:-$LAB}"; }
+pin_dir() { echo "$BPFLAB_PIN/$LAB"; }
 
 # ---- state: what `up` created, so `down` can undo it after a failed or killed `up`.
 # bpffs cannot hold regular files, so state lives under $BPFLAB_RUN, one file per pin dir.
 state_file() {
 	local key
-	key=$(pin_dir "${1:-$LAB}" | tr '/' '_')
+	key=$(pin_dir | tr '/' '_')
 	echo "$BPFLAB_RUN/state$key"
 }
 state_set() { # KEY VALUE

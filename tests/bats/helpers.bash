@@ -1,5 +1,6 @@
 # SPDX-License-Identifier: GPL-2.0
 # shellcheck shell=bash
+# shellcheck disable=SC2034 # variables set here are used by the scripts that source this file
 # Shared bats helpers. Each test file: `load helpers`, then call bl_setup_names in setup_file
 # (or setup) to get names no lab that is up, and no other test, uses.
 
@@ -27,22 +28,27 @@ bl_cgroup_path() {
 	echo "$(awk '$3 == "cgroup2" { print $2; exit }' /proc/mounts)/bpflab-test-$BL_ID"
 }
 
+# Source the lab scripts' libraries (inside a subshell, to keep the test's environment).
+bl_use_lib() {
+	PROG=bats
+	# shellcheck source=scripts/lib/common.sh
+	. "$SCRIPTS/lib/common.sh"
+	# shellcheck source=scripts/lib/traffic.sh
+	. "$SCRIPTS/lib/traffic.sh"
+}
+
 # A test netns + veth pair: host BL_HOST 198.18.x.1 <-> BL_PEER 198.18.x.2 in BL_NS.
 # Built with the same library function the labs use.
 bl_topology_up() { # [HOSTIP PEERIP]
 	local hip=${1:-198.18.99.1} pip=${2:-198.18.99.2}
 	(
-		PROG=bats
-		# shellcheck source=scripts/lib/common.sh
-		. "$SCRIPTS/lib/common.sh"
+		bl_use_lib
 		netns_up "$BL_NS" "$BL_HOST" "$BL_PEER" "$hip" "$pip"
 	) 2>/dev/null
 }
 bl_topology_down() {
 	(
-		PROG=bats
-		# shellcheck source=scripts/lib/common.sh
-		. "$SCRIPTS/lib/common.sh"
+		bl_use_lib
 		netns_down "$BL_NS" "$BL_HOST"
 	) 2>/dev/null
 }

@@ -1,0 +1,318 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0
+# Lab 2: an XDP program that drops ICMP echo replies, and sockops + sk_msg programs
+# sharing a SOCKHASH that short-circuit loopback TCP. Everything through bpftool and ip.
+#
+#   host                                   netns bpflab
+#   bpflab0 198.18.0.1/24  <--- veth --->  bpflab1 198.18.0.2/24
+#   [XDP xdp_drop_ping]                    (answers pings; replies dropped at bpflab0)
+#
+#   cgroup <cgroup2>/bpflab: [sockops bpf_sockops] -> sock_ops_map <- [sk_msg bpf_redir]
+set -euo pipefail
+
+PROG=lab2.sh
+LAB=lab2
+# shellcheck source=scripts/lib/common.sh
+. "$(dirname "$0")/lib/common.sh"
+# shellcheck source=scripts/lib/traffic.sh
+. "$(dirname "$0")/lib/traffic.sh"
+
+# Defaults of the lab topology; tests override them to get names of their own.
+LAB2_NS=${LAB2_NS:-bpflab}
+LAB2_HOSTIF=${LAB2_HOSTIF:-bpflab0}
+LAB2_PEERIF=${LAB2_PEERIF:-bpflab1}
+LAB2_HOSTIP=${LAB2_HOSTIP:-198.18.0.1}
+LAB2_PEERIP=${LAB2_PEERIP:-198.18.0.2}
+LAB2_CGROUP_NAME=${LAB2_CGROUP_NAME:-bpflab}
+LAB2_DEMO_PORT=${LAB2_DEMO_PORT:-4242}
+
+OBJ_XDP=$BUILD_DIR/xdp_drop_ping.bpf.o
+OBJ_SOCKOPS=$BUILD_DIR/sockops.bpf.o
+OBJ_SKMSG=$BUILD_DIR/sk_msg.bpf.o
+
+usage() {
+	cat <<EOF
+Usage: $PROG [options] up|down|status|demo
+
+  up       load, pin and attach the lab 2 programs (idempotent)
+  down     detach and remove everything up made (idempotent, also after a failed up)
+  status   show what is loaded, pinned and attached (--json for JSON)
+  demo     loopback TCP with tcpdump on lo: inside the lab cgroup, then outside it
+
+Options:
+  --dev IFACE     attach XDP to IFACE (native mode if the driver has it, else generic)
+                  instead of creating the netns/veth topology
+  --cgroup PATH   attach sockops to this existing cgroup v2 directory instead of
+                  creating <cgroup2 mount>/$LAB2_CGROUP_NAME
+  --json          status as JSON
+  --step          pause before each command
+  --dry-run       print the commands, change nothing
+  -v, --verbose   show the output of commands that may fail
+  -h, --help      this help
+
+Environment: BPFLAB_PIN (pin root, default /sys/fs/bpf/bpflab; pins go to \$BPFLAB_PIN/lab2),
+  LAB2_NS LAB2_HOSTIF LAB2_PEERIF LAB2_HOSTIP LAB2_PEERIP LAB2_CGROUP_NAME LAB2_DEMO_PORT.
+EOF
+}
+
+PIN=$(pin_dir)
+P_XDP=$PIN/xdp_drop_ping
+P_SOCKOPS=$PIN/bpf_sockops
+P_SKMSG=$PIN/bpf_redir
+P_MAP=$PIN/sock_ops_map
+
+# The id of a pinned program or map, empty if the pin is not there.
+pinned_id() { # prog|map PATH
+	[ -e "$2" ] || return 0
+	bpftool -j "$1" show pinned "$2" 2>/dev/null | jq -r '.id // empty'
+}
+
+resolve_targets() {
+	if [ -n "$OPT_DEV" ]; then
+		ip link show "$OPT_DEV" >/dev/null 2>&1 || die "device '$OPT_DEV' does not exist" "list devices with: ip link"
+		XDP_DEV=$OPT_DEV
+		NS=
+	else
+		XDP_DEV=$LAB2_HOSTIF
+		NS=$LAB2_NS
+	fi
+	if [ -n "$OPT_CGROUP" ]; then
+		[ -d "$OPT_CGROUP" ] || die "cgroup '$OPT_CGROUP' does not exist" "give a cgroup v2 directory, e.g. $(cgroup2_root)"
+		[ "$(stat -f -c %T "$OPT_CGROUP")" = cgroup2fs ] ||
+			die "'$OPT_CGROUP' is not a cgroup v2 directory" "cgroup v2 is mounted at: $(cgroup2_root)"
+		CGROUP=$(cd "$OPT_CGROUP" && pwd)
+		CG_OWNED=0
+	else
+		local root
+		root=$(cgroup2_root)
+		[ -n "$root" ] || die "no cgroup v2 mount found" "mount one: mount -t cgroup2 none /sys/fs/cgroup/unified"
+		CGROUP=$root/$LAB2_CGROUP_NAME
+		CG_OWNED=1
+	fi
+}
+
+is_up() {
+	state_load && [ "${COMPLETE:-0}" = 1 ] && [ -e "$P_XDP" ] && [ -e "$P_SOCKOPS" ]
+}
+
+up_rollback() {
+	trap - EXIT INT TERM
+	[ "$DRY_RUN" = 1 ] && return 0
+	warn "up did not complete; rolling back"
+	STEP=0 cmd_down
+	exit 1
+}
+
+cmd_up() {
+	need_root up "${ARGS[@]}"
+	check_prereq bpftool:bpftool ip:iproute2 jq:jq
+	check_btf
+	check_bpffs
+	check_built "$OBJ_XDP" "$OBJ_SOCKOPS" "$OBJ_SKMSG"
+	resolve_targets
+
+	if [ "$DRY_RUN" != 1 ]; then
+		if is_up; then
+			info "lab2 is already up (pins in $PIN); nothing to do"
+			return 0
+		fi
+		if [ -f "$(state_file)" ]; then
+			info "cleaning up what an earlier, incomplete 'up' left"
+			cmd_down
+		fi
+		[ ! -e "$PIN" ] || die "$PIN already exists but no lab2 state records it" "remove it: rm -r $PIN"
+		if [ -n "$NS" ] && ip link show "$XDP_DEV" >/dev/null 2>&1; then
+			die "device $XDP_DEV already exists" "is another lab2 up? otherwise: ip link del $XDP_DEV"
+		fi
+	fi
+
+	# From here on, any exit before the end (error, die, Ctrl-C) rolls back whatever was made.
+	trap up_rollback EXIT
+	trap 'exit 1' INT TERM
+	state_set NS "$NS"
+	state_set XDP_DEV "$XDP_DEV"
+	state_set CGROUP "$CGROUP"
+	state_set CG_OWNED "$CG_OWNED"
+
+	# Goal 1: XDP
+	[ -z "$NS" ] || netns_up "$NS" "$LAB2_HOSTIF" "$LAB2_PEERIF" "$LAB2_HOSTIP" "$LAB2_PEERIP"
+	run mkdir -p "$PIN"
+	# pinmaps: the program's maps (the xdpcap exit hook) are pinned next to it by map name.
+	run bpftool prog load "$OBJ_XDP" "$P_XDP" pinmaps "$PIN"
+	xdp_attach "$P_XDP" "$XDP_DEV"
+	state_set XDP_MODE "$XDP_MODE"
+
+	# Goal 2: sockops + sk_msg sharing sock_ops_map
+	run bpftool prog load "$OBJ_SOCKOPS" "$P_SOCKOPS" pinmaps "$PIN"
+	run bpftool prog load "$OBJ_SKMSG" "$P_SKMSG" map name sock_ops_map pinned "$P_MAP"
+	# The verdict program goes on the map before any socket can be inserted (before the cgroup attach).
+	run bpftool prog attach pinned "$P_SKMSG" msg_verdict pinned "$P_MAP"
+	[ "$CG_OWNED" = 0 ] || cgroup_make "$CGROUP"
+	run bpftool cgroup attach "$CGROUP" sock_ops pinned "$P_SOCKOPS" ||
+		die "cannot attach sock_ops to $CGROUP" "EPERM here usually means a parent cgroup has a program attached without 'multi': bpftool cgroup tree"
+	state_set COMPLETE 1
+	trap - EXIT INT TERM
+
+	[ "$DRY_RUN" = 1 ] && return 0
+	echo "lab2 is up:"
+	echo "  XDP xdp_drop_ping on $XDP_DEV ($XDP_MODE); pins in $PIN"
+	[ -z "$NS" ] || echo "  try: ping $LAB2_PEERIP   (the peer in netns $NS answers, the replies are dropped)"
+	echo "  sockops on $CGROUP; run a command inside it with:"
+	echo "    sh -c 'echo \$\$ > $CGROUP/cgroup.procs && exec YOUR_COMMAND'"
+}
+
+cmd_down() {
+	need_root down "${ARGS[@]}"
+	check_prereq bpftool:bpftool ip:iproute2 jq:jq
+	local had_state=0 attached
+	if state_load; then
+		had_state=1
+	else
+		# No state: derive from options/defaults, so `down` still cleans a lab made without one.
+		resolve_targets
+		CG_OWNED=${CG_OWNED:-1}
+	fi
+
+	# Reverse order of up.
+	if [ -n "${CGROUP:-}" ] && [ -d "$CGROUP" ] && [ -e "$P_SOCKOPS" ]; then
+		run_quiet bpftool cgroup detach "$CGROUP" sock_ops pinned "$P_SOCKOPS"
+	fi
+	[ "${CG_OWNED:-0}" = 1 ] && [ -n "${CGROUP:-}" ] && cgroup_remove "$CGROUP"
+	if [ -e "$P_SKMSG" ] && [ -e "$P_MAP" ]; then
+		run_quiet bpftool prog detach pinned "$P_SKMSG" msg_verdict pinned "$P_MAP"
+	fi
+	# Detach XDP only if the program on the device is ours.
+	if [ -n "${XDP_DEV:-}" ] && [ -e "$P_XDP" ]; then
+		attached=$(xdp_prog_id "$XDP_DEV")
+		if [ -n "$attached" ] && [ "$attached" = "$(pinned_id prog "$P_XDP")" ]; then
+			xdp_detach "$XDP_DEV" "${XDP_MODE:-xdpgeneric}"
+			# Unknown or wrong mode recorded (killed up): try the other one.
+			[ -z "$(xdp_prog_id "$XDP_DEV")" ] || xdp_detach "$XDP_DEV" xdpdrv
+		fi
+	fi
+	[ -z "${NS:-}" ] || netns_down "$NS" "${XDP_DEV:-}"
+	pins_remove "$PIN"
+	state_clear
+	[ "$DRY_RUN" = 1 ] || [ "$had_state" = 1 ] || [ "$ACTION" != down ] || info "lab2 was not up (cleaned up anything left)"
+	return 0
+}
+
+sockhash_entries() {
+	[ -e "$P_MAP" ] || {
+		echo 0
+		return
+	}
+	bpftool -j map dump pinned "$P_MAP" 2>/dev/null | jq 'length'
+}
+
+cmd_status() {
+	need_root status "${ARGS[@]}"
+	check_prereq bpftool:bpftool ip:iproute2 jq:jq
+	local up=false xdp_id="" attached="" sockops_id="" map_id="" entries=0 cg_attached=false
+	state_load || true
+	is_up && up=true
+	xdp_id=$(pinned_id prog "$P_XDP")
+	sockops_id=$(pinned_id prog "$P_SOCKOPS")
+	map_id=$(pinned_id map "$P_MAP")
+	[ -z "${XDP_DEV:-}" ] || attached=$(xdp_prog_id "$XDP_DEV")
+	if [ -n "${CGROUP:-}" ] && [ -n "$sockops_id" ] && [ -d "$CGROUP" ]; then
+		trace bpftool cgroup show "$CGROUP"
+		bpftool -j cgroup show "$CGROUP" 2>/dev/null | jq -e --argjson id "$sockops_id" 'any(.[]; .id == $id)' >/dev/null &&
+			cg_attached=true
+	fi
+	if [ -n "$map_id" ]; then
+		trace bpftool map dump pinned "$P_MAP"
+		entries=$(sockhash_entries)
+	fi
+	if [ "$OPT_JSON" = 1 ]; then
+		jq -n --argjson up "$up" --arg pin "$PIN" --arg dev "${XDP_DEV:-}" --arg mode "${XDP_MODE:-}" \
+			--arg xdp "$xdp_id" --arg att "$attached" --arg cg "${CGROUP:-}" --arg so "$sockops_id" \
+			--argjson cga "$cg_attached" --arg map "$map_id" --argjson n "${entries:-0}" --arg ns "${NS:-}" \
+			'{up: $up, pin_dir: $pin, netns: $ns,
+			  xdp: {dev: $dev, mode: $mode, prog_id: ($xdp | tonumber? // null),
+			        attached: ($att != "" and $att == $xdp)},
+			  sockops: {cgroup: $cg, prog_id: ($so | tonumber? // null), attached: $cga},
+			  sock_ops_map: {map_id: ($map | tonumber? // null), entries: $n}}'
+		return 0
+	fi
+	echo "lab2: $([ "$up" = true ] && echo up || echo down)  (pins: $PIN)"
+	[ "$up" = true ] || return 0
+	echo "--- programs and maps pinned"
+	run ls "$PIN"
+	run bpftool prog show pinned "$P_XDP"
+	run bpftool prog show pinned "$P_SOCKOPS"
+	run bpftool prog show pinned "$P_SKMSG"
+	run bpftool map show pinned "$P_MAP"
+	echo "--- XDP attachment"
+	run bpftool net show dev "$XDP_DEV"
+	echo "--- cgroup attachment"
+	run bpftool cgroup show "$CGROUP"
+	echo "--- sock_ops_map: $entries live entries (one per socket of a redirected connection)"
+}
+
+demo_cleanup() {
+	[ -z "${CAPTURE_PID:-}" ] || kill "$CAPTURE_PID" 2>/dev/null || true
+	rm -rf "$DEMO_TMP"
+}
+
+cmd_demo() {
+	need_root demo "${ARGS[@]}"
+	check_prereq bpftool:bpftool tcpdump:tcpdump socat:socat jq:jq ss:iproute2
+	is_up || die "lab2 is not up" "run: $PROG up"
+	local tmp n_in n_out
+	tmp=$(mktemp -d)
+	DEMO_TMP=$tmp
+	trap demo_cleanup EXIT
+
+	echo "== 1. TCP exchange on 127.0.0.1:$LAB2_DEMO_PORT inside the lab cgroup $CGROUP"
+	capture_start lo "$tmp/in.pcap" tcp port "$LAB2_DEMO_PORT"
+	tcp_exchange "$LAB2_DEMO_PORT" "$CGROUP" 3
+	capture_stop
+	run tcpdump -nr "$tmp/in.pcap"
+	n_in=$(pcap_count "$tmp/in.pcap" "$PAYLOAD_FILTER")
+
+	if [ "$CGROUP" = "$(cgroup2_root)" ]; then
+		echo "== 2. skipped: the lab is attached to the root cgroup, so every process is inside it"
+		echo "== payload packets on lo: $n_in with the lab"
+		return 0
+	fi
+	echo
+	echo "== 2. the same exchange outside the lab cgroup (no sockmap redirect)"
+	capture_start lo "$tmp/out.pcap" tcp port "$LAB2_DEMO_PORT"
+	tcp_exchange "$LAB2_DEMO_PORT" "" 3
+	capture_stop
+	run tcpdump -nr "$tmp/out.pcap"
+	n_out=$(pcap_count "$tmp/out.pcap" "$PAYLOAD_FILTER")
+	echo
+	echo "== payload packets seen on lo: $n_in inside the lab cgroup, $n_out outside it"
+	echo "   (inside, tcpdump sees only the handshake and the teardown: data went socket to socket)"
+}
+
+OPT_DEV="" OPT_CGROUP="" OPT_JSON=0 ACTION=""
+ARGS=()
+while [ $# -gt 0 ]; do
+	case "$1" in
+	--dev)
+		[ $# -ge 2 ] || usage_error "--dev needs an interface name"
+		OPT_DEV=$2 ARGS+=("$1" "$2")
+		shift
+		;;
+	--cgroup)
+		[ $# -ge 2 ] || usage_error "--cgroup needs a path"
+		OPT_CGROUP=$2 ARGS+=("$1" "$2")
+		shift
+		;;
+	--json) OPT_JSON=1 ARGS+=("$1") ;;
+	up | down | status | demo)
+		[ -z "$ACTION" ] || usage_error "only one subcommand at a time"
+		ACTION=$1
+		;;
+	*)
+		parse_common_opt "$1" || usage_error "unknown argument '$1'"
+		ARGS+=("$1")
+		;;
+	esac
+	shift
+done
+[ -n "$ACTION" ] || usage_error "missing subcommand"
+"cmd_$ACTION"

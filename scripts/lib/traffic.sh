@@ -1,0 +1,67 @@
+# SPDX-License-Identifier: GPL-2.0
+# shellcheck shell=bash
+# shellcheck disable=SC2034 # variables set here are used by the scripts that source this file
+# Loopback TCP traffic and capture, for demos and tests: a bounded socat exchange run
+# inside a cgroup, and a tcpdump capture around it. Source after common.sh.
+
+# Run CMD with this shell moved into cgroup v2 directory CG first (what a student types:
+#   sh -c 'echo $$ > CG/cgroup.procs && exec CMD').
+cg_exec() { # CG CMD...
+	local cg=$1
+	shift
+	sh -c 'echo $$ > "$0/cgroup.procs" && shift && exec "$@"' "$cg" _ "$@"
+}
+
+# One bounded request/response over loopback TCP on PORT: the client sends COUNT lines,
+# the server echoes them back; prints what the client received. Both ends in cgroup CG
+# (or the caller's cgroup when CG is empty). Each end is killed after 10 s at most.
+tcp_exchange() { # PORT CG [COUNT]
+	local port=$1 cg=$2 count=${3:-3} srv i
+	local -a wrap=()
+	[ -z "$cg" ] || wrap=(cg_exec "$cg")
+	trace socat "TCP4-LISTEN:$port,bind=127.0.0.1,reuseaddr" SYSTEM:cat
+	"${wrap[@]}" timeout 10 socat -T 5 "TCP4-LISTEN:$port,bind=127.0.0.1,reuseaddr" SYSTEM:cat &
+	srv=$!
+	# Wait (bounded) until the listener is there.
+	for ((i = 0; i < 50; i++)); do
+		ss -Htln "sport = :$port" 2>/dev/null | grep -q . && break
+		sleep 0.1
+	done
+	trace socat - "TCP4:127.0.0.1:$port"
+	for ((i = 1; i <= count; i++)); do echo "bpflab message $i"; done |
+		"${wrap[@]}" timeout 10 socat -t 1 - "TCP4:127.0.0.1:$port"
+	wait "$srv" 2>/dev/null || true
+}
+
+# Start tcpdump on IFACE writing FILE; sets CAPTURE_PID. Returns once tcpdump listens.
+capture_start() { # IFACE FILE FILTER...
+	local dev=$1 file=$2 i
+	shift 2
+	# -Z root: tcpdump would otherwise drop to user tcpdump and fail to write into a root-only dir.
+	trace tcpdump -Z root --immediate-mode -i "$dev" -U -n -w "$file" "$@"
+	timeout 30 tcpdump -Z root --immediate-mode -i "$dev" -U -n -w "$file" "$@" 2>"$file.log" &
+	CAPTURE_PID=$!
+	for ((i = 0; i < 50; i++)); do
+		grep -q 'listening on' "$file.log" 2>/dev/null && return 0
+		sleep 0.1
+	done
+	kill "$CAPTURE_PID" 2>/dev/null || true
+	die "tcpdump did not start on $dev: $(cat "$file.log")"
+}
+
+capture_stop() {
+	sleep 0.3 # let the last packets reach the file (-U writes packet by packet)
+	kill -INT "$CAPTURE_PID" 2>/dev/null || true
+	wait "$CAPTURE_PID" 2>/dev/null || true
+	CAPTURE_PID=
+}
+
+# TCP segments that carry payload: IP total length - IP header - TCP header != 0.
+PAYLOAD_FILTER='tcp and (ip[2:2] - ((ip[0] & 0xf) << 2) - ((tcp[12] & 0xf0) >> 2)) != 0'
+
+# Number of packets in pcap FILE matching FILTER (all packets without one).
+pcap_count() { # FILE [FILTER]
+	local file=$1
+	shift
+	tcpdump -nr "$file" "$@" 2>/dev/null | wc -l
+}
