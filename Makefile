@@ -82,11 +82,11 @@ lab2: deps
 
 test: deps
 	$(Q)$(MAKE) --no-print-directory build
-	$(Q)$(SUDO) bats --timing tests/bats
+	$(Q)$(SUDO) tests/run.sh
 
 lint:
 	$(Q)command -v shellcheck >/dev/null || { echo "error: shellcheck not found (Debian package: shellcheck); run 'make deps'" >&2; exit 1; }
-	$(Q)shellcheck -x scripts/*.sh scripts/lib/*.sh .ci/run tests/bats/*.bash tests/bats/*.bats
+	$(Q)shellcheck -x scripts/*.sh scripts/lib/*.sh tests/run.sh .ci/run tests/bats/*.bash tests/bats/*.bats
 
 clean:
 	$(Q)rm -rf $(BUILD)
