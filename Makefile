@@ -24,7 +24,7 @@ TOOLS     := $(patsubst tools/%.c,$(BUILD)/%,$(TOOL_SRCS))
 TOOL_LIB_SRCS := $(wildcard tools/lib/*.c)
 TOOL_LIB_OBJS := $(patsubst tools/lib/%.c,$(BUILD)/lib/%.o,$(TOOL_LIB_SRCS))
 # Extra BPF objects built from a shared source with other flags (see bpf2bpf lab).
-EXTRA_BPF_OBJS :=
+EXTRA_BPF_OBJS := $(BUILD)/conn_trace_inline.bpf.o
 
 ifeq ($(V),1)
   Q :=
@@ -38,6 +38,9 @@ endif
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo -E)
 
 .DELETE_ON_ERROR:
+# Keep the shared tool objects: they are prerequisites of a pattern rule only, which
+# would make them intermediate files that make deletes after each build.
+.SECONDARY: $(TOOL_LIB_OBJS)
 .PHONY: all build deps lab2 test lint clean
 
 all: build
@@ -56,6 +59,12 @@ $(BUILD)/%.bpf.o: bpf/%.bpf.c $(BUILD)/vmlinux.h
 	$(call msg,BPF,$@)
 	$(Q)mkdir -p $(@D)
 	$(Q)$(CLANG) $(BPF_CFLAGS) -MMD -MP -c $< -o $@
+
+# bpf2bpf lab: the same source with handle_new_connection() always_inline (scripts/bpf2bpf.sh compare).
+$(BUILD)/conn_trace_inline.bpf.o: bpf/conn_trace.bpf.c $(BUILD)/vmlinux.h
+	$(call msg,BPF,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CLANG) $(BPF_CFLAGS) -DCONN_TRACE_INLINE -MMD -MP -c $< -o $@
 
 $(BUILD)/lib/%.o: tools/lib/%.c
 	$(call msg,CC,$@)
