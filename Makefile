@@ -25,6 +25,8 @@ TOOL_LIB_SRCS := $(wildcard tools/lib/*.c)
 TOOL_LIB_OBJS := $(patsubst tools/lib/%.c,$(BUILD)/lib/%.o,$(TOOL_LIB_SRCS))
 # Extra BPF objects built from a shared source with other flags (see bpf2bpf lab).
 EXTRA_BPF_OBJS := $(BUILD)/conn_trace_inline.bpf.o
+# chain lab: a member built with the compact (indirect) chain_next loop, for long chains.
+EXTRA_BPF_OBJS += $(BUILD)/xdp_count_indirect.bpf.o
 
 ifeq ($(V),1)
   Q :=
@@ -65,6 +67,12 @@ $(BUILD)/conn_trace_inline.bpf.o: bpf/conn_trace.bpf.c $(BUILD)/vmlinux.h
 	$(call msg,BPF,$@)
 	$(Q)mkdir -p $(@D)
 	$(Q)$(CLANG) $(BPF_CFLAGS) -DCONN_TRACE_INLINE -MMD -MP -c $< -o $@
+
+# chain lab: xdp_count with -DCHAIN_INDIRECT (see bpf/chain.bpf.h and labs/chain.md).
+$(BUILD)/xdp_count_indirect.bpf.o: bpf/xdp_count.bpf.c $(BUILD)/vmlinux.h
+	$(call msg,BPF,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CLANG) $(BPF_CFLAGS) -DCHAIN_INDIRECT -MMD -MP -c $< -o $@
 
 $(BUILD)/lib/%.o: tools/lib/%.c
 	$(call msg,CC,$@)

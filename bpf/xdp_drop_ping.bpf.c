@@ -7,6 +7,7 @@
 #include <bpf/bpf_helpers.h>
 #include <bpf/bpf_endian.h>
 #include "net.bpf.h"
+#include "chain.bpf.h"	/* includes xdpcap.bpf.h */
 
 char LICENSE[] SEC("license") = "GPL";
 
@@ -84,5 +85,11 @@ int xdp_drop_ping(struct xdp_md *ctx)
 	void *data = (void *)(long)ctx->data;
 	void *data_end = (void *)(long)ctx->data_end;
 
-	return ping_verdict(data, data_end);
+	int verdict = ping_verdict(data, data_end);
+
+	/* Continue the chain when run from the chain lab's root (scripts/chain.sh); attached on
+	 * its own it exits through the capture hook (pinned as xdpcap_hook), so `build/xdpcap`
+	 * can watch verdicts either way.
+	 */
+	return chain_next(ctx, verdict);
 }

@@ -44,7 +44,8 @@ void pu_hint(int err)
 
 	switch (err < 0 ? -err : err) {
 	case EPERM:
-		h = "BPF needs root (CAP_BPF + CAP_NET_ADMIN/CAP_SYS_ADMIN); run it with sudo";
+	case EACCES:
+		h = "BPF needs root (CAP_BPF + CAP_NET_ADMIN/CAP_SYS_ADMIN), and bpffs is root-only: run it with sudo";
 		break;
 	case EBUSY:
 		h = "the object is in use: another program is attached there, or a loader still holds it";
@@ -173,7 +174,7 @@ int pu_open(const char *path, struct pu_obj *obj)
 		err = -errno;
 		pu_err(err, "cannot open pin %s", path);
 		if (err == -ENOENT)
-			fprintf(stderr, "Hint: nothing is pinned there; is the lab up? (ls %s/..)\n", path);
+			fprintf(stderr, "Hint: nothing is pinned there; is the lab up? (ls the directory)\n");
 		return err;
 	}
 	if (statfs(path, &sfs) == 0 && (unsigned long)sfs.f_type != BPF_FS_MAGIC) {
@@ -297,18 +298,29 @@ static int parse_int_key(const struct pu_obj *map, const char *str, void *key)
 		       map->max_entries, map->max_entries - 1);
 		return -ERANGE;
 	}
-	switch (map->key_size) {
-	case 1: if (v <= 0xff) { *(__u8 *)key = v; return 0; } break;
-	case 2: if (v <= 0xffff) { *(__u16 *)key = v; return 0; } break;
-	case 4: if (v <= 0xffffffffULL) { *(__u32 *)key = v; return 0; } break;
-	case 8: *(__u64 *)key = v; return 0;
-	default:
+	if (map->key_size != 1 && map->key_size != 2 && map->key_size != 4 && map->key_size != 8) {
 		pu_err(0, "bad key '%s': %s has %u-byte keys; give them as hex bytes", str, map->path,
 		       map->key_size);
 		return -EINVAL;
 	}
-	pu_err(0, "key %s does not fit in %u bytes", str, map->key_size);
-	return -ERANGE;
+	if (map->key_size < 8 && v >> (map->key_size * 8)) {
+		pu_err(0, "key %s does not fit in %u bytes", str, map->key_size);
+		return -ERANGE;
+	}
+	switch (map->key_size) {
+	case 1:
+		*(__u8 *)key = v;
+		break;
+	case 2:
+		*(__u16 *)key = v;
+		break;
+	case 4:
+		*(__u32 *)key = v;
+		break;
+	default:
+		*(__u64 *)key = v;
+	}
+	return 0;
 }
 
 /* Key syntax:
@@ -400,7 +412,7 @@ int pu_check_target(const struct pu_obj *map, const struct pu_obj *target)
 		if (owner && owner != target->type) {
 			pu_err(0, "program %s is of type %s, but %s holds %s programs", target->name,
 			       pu_prog_type_str(target->type), map->path, pu_prog_type_str(owner));
-			fprintf(stderr, "Hint: every program in one prog array must have the type of the program that uses it\n");
+			fprintf(stderr, "Hint: all programs in one prog array have one type: the one of the first program that used or entered it\n");
 			return -EINVAL;
 		}
 		return 0;

@@ -1,0 +1,63 @@
+# SPDX-License-Identifier: GPL-2.0
+# shellcheck shell=bash
+# shellcheck disable=SC2034 # DEV and NS are set for the scripts that source this file
+# The start of every lab's `up` and `down`, for labs on one device that is either the lab's
+# own veth (in a netns) or a user's --dev. Source after common.sh. The lab script defines
+# is_up (state loaded, lab complete) and cmd_down (idempotent teardown).
+#
+#   lab_target OPT_DEV HOSTIF NS     sets DEV and NS: --dev IFACE (must exist, NS empty) or the veth
+#   lab_up_begin                     0: go on with up; 1: already up, nothing to do. Cleans up
+#                                    after an incomplete up; refuses a stray pin dir or device.
+#   lab_up_rollback_on_failure       from here on, a failure or ^C runs cmd_down and exits 1
+#   lab_up_done                      up completed: state COMPLETE=1, rollback trap removed
+#   xdp_detach_if_ours DEV PIN MODE  detach XDP from DEV only if the program there is PIN's
+
+lab_target() { # OPT_DEV HOSTIF NS
+	if [ -n "$1" ]; then
+		ip link show "$1" >/dev/null 2>&1 || die "device '$1' does not exist" "list devices with: ip link"
+		DEV=$1 NS=
+	else
+		DEV=$2 NS=$3
+	fi
+}
+
+lab_up_begin() {
+	local pin
+	pin=$(pin_dir)
+	[ "$DRY_RUN" = 1 ] && return 0
+	if is_up; then
+		info "$LAB is already up (pins in $pin); nothing to do"
+		return 1
+	fi
+	if [ -f "$(state_file)" ]; then
+		info "cleaning up what an earlier, incomplete 'up' left"
+		cmd_down
+	fi
+	[ ! -e "$pin" ] || die "$pin already exists but no $LAB state records it" "remove it: rm -r $pin"
+	if [ -n "$NS" ] && ip link show "$DEV" >/dev/null 2>&1; then
+		die "device $DEV already exists" "is another $LAB lab up? otherwise: ip link del $DEV"
+	fi
+	return 0
+}
+
+lab_up_rollback_on_failure() {
+	trap 'trap - ERR INT TERM; warn "up failed; rolling back"; DRY_RUN=0 STEP=0 cmd_down; exit 1' ERR INT TERM
+	state_set NS "$NS"
+	state_set DEV "$DEV"
+}
+
+lab_up_done() {
+	state_set COMPLETE 1
+	trap - ERR INT TERM
+}
+
+# down must not detach someone else's program (e.g. after --dev on a device that changed hands).
+xdp_detach_if_ours() { # DEV PINNED_PROG MODE
+	local dev=$1 pin=$2 mode=${3:-xdpgeneric} attached
+	[ -n "$dev" ] && [ -e "$pin" ] || return 0
+	attached=$(xdp_prog_id "$dev")
+	[ -n "$attached" ] && [ "$attached" = "$(bpftool -j prog show pinned "$pin" 2>/dev/null | jq -r '.id // empty')" ] || return 0
+	xdp_detach "$dev" "$mode"
+	# Unknown or wrong mode recorded (killed up, or re-attached by hand): try the other one.
+	[ -z "$(xdp_prog_id "$dev")" ] || xdp_detach "$dev" "$([ "$mode" = xdpdrv ] && echo xdpgeneric || echo xdpdrv)"
+}

@@ -1,0 +1,104 @@
+# SPDX-License-Identifier: GPL-2.0
+# shellcheck shell=bash
+# shellcheck disable=SC2034 # PINFILL is used by the scripts that source this file
+# Helpers for labs built on prog arrays (tail calls, chains): pinfill, pinned ids, a tc
+# clsact ingress attachment, and bpf run-time stats. Source after common.sh.
+#
+#   PINFILL                            path of build/pinfill
+#   pinned_id prog|map PATH            id of a pinned program or map (empty if not pinned)
+#   prog_array_empty MAP_PIN           delete every occupied slot (pinfill del each)
+#   tc_ingress_attach DEV PIN PREF     clsact qdisc (if missing) + direct-action filter
+#   tc_qdisc_missing DEV               true when DEV has no clsact qdisc (up will own it)
+#   tc_ingress_detach DEV PREF OWNED   remove our filter, and the qdisc if we created it
+#   tc_ingress_prog_id DEV PREF        id of the program in our filter (empty if none)
+#   bpf_stats_enable / bpf_stats_restore HOLDER   kernel.bpf_stats_enabled (run_cnt/run_time_ns),
+#                                      shared by all labs up at once
+
+PINFILL=$BUILD_DIR/pinfill
+
+pinned_id() { # prog|map PATH
+	[ -e "$2" ] || return 0
+	bpftool -j "$1" show pinned "$2" 2>/dev/null | jq -r '.id // empty'
+}
+
+# Before its pins go, empty a prog array by hand: the kernel would flush it when the last user
+# reference goes, but the programs in it reference the array back; breaking that cycle
+# ourselves does not depend on the deferred flush.
+prog_array_empty() { # MAP_PIN
+	local k
+	[ -e "$1" ] || return 0
+	for k in $("$PINFILL" list "$1" 2>/dev/null | cut -f1); do
+		run_quiet "$PINFILL" del "$1" "$k"
+	done
+}
+
+tc_ingress_attach() { # DEV PIN PREF
+	local dev=$1 pin=$2 pref=$3
+	! tc_qdisc_missing "$dev" || run tc qdisc add dev "$dev" clsact
+	# direct-action: the program's return value is the tc verdict (no separate action).
+	run tc filter add dev "$dev" ingress pref "$pref" bpf direct-action pinned "$pin" ||
+		die "cannot attach $pin to tc ingress of $dev" "a filter with pref $pref may exist already: tc filter show dev $dev ingress"
+}
+
+tc_qdisc_missing() { # DEV
+	! tc qdisc show dev "$1" 2>/dev/null | grep -q '^qdisc clsact'
+}
+
+tc_ingress_detach() { # DEV PREF QDISC_OWNED
+	local dev=$1 pref=$2 owned=${3:-0}
+	ip link show "$dev" >/dev/null 2>&1 || return 0
+	if [ "$owned" = 1 ]; then
+		run_quiet tc qdisc del dev "$dev" clsact
+	else
+		run_quiet tc filter del dev "$dev" ingress pref "$pref"
+	fi
+}
+
+tc_ingress_prog_id() { # DEV PREF
+	tc filter show dev "$1" ingress pref "$2" 2>/dev/null | sed -n 's/.* id \([0-9]*\) .*/\1/p' | head -n1
+}
+
+# A pinned map's entries as {"key": value} (bpftool -j puts BTF-typed data under .formatted).
+map_json() { # PIN
+	bpftool -j map dump pinned "$1" 2>/dev/null | jq -c 'map(.formatted // .) | map({(.key | tostring): (.value // .values)}) | add // {}'
+}
+
+# kernel.bpf_stats_enabled is one switch for the whole machine, while several labs (and test
+# runs) may be up at once: each one registers as a holder; the first sets the switch (and
+# remembers its old value), the last one out puts the old value back. Kept in a fixed
+# directory, not under $BPFLAB_RUN, because the switch is global too.
+BPF_STATS_DIR=${BPF_STATS_DIR:-/run/bpflab-bpfstats}
+
+bpf_stats_enable() { # HOLDER (a name unique to this lab instance, e.g. its pin dir)
+	local holder=${1//\//_}
+	[ "$DRY_RUN" = 1 ] && {
+		trace sysctl -q -w kernel.bpf_stats_enabled=1
+		return 0
+	}
+	mkdir -p "$BPF_STATS_DIR/holders"
+	(
+		flock 9
+		if [ -z "$(ls -A "$BPF_STATS_DIR/holders")" ]; then
+			sysctl -n kernel.bpf_stats_enabled >"$BPF_STATS_DIR/orig" 2>/dev/null || echo 0 >"$BPF_STATS_DIR/orig"
+		fi
+		: >"$BPF_STATS_DIR/holders/$holder"
+	) 9>"$BPF_STATS_DIR/lock"
+	[ "$(sysctl -n kernel.bpf_stats_enabled 2>/dev/null)" = 1 ] || run sysctl -q -w kernel.bpf_stats_enabled=1
+}
+
+bpf_stats_restore() { # HOLDER
+	local holder=${1//\//_} orig=""
+	[ "$DRY_RUN" = 1 ] && return 0
+	[ -e "$BPF_STATS_DIR/holders/$holder" ] || return 0
+	orig=$(
+		flock 9
+		rm -f "$BPF_STATS_DIR/holders/$holder"
+		if [ -z "$(ls -A "$BPF_STATS_DIR/holders")" ]; then
+			cat "$BPF_STATS_DIR/orig" 2>/dev/null
+			rm -f "$BPF_STATS_DIR/orig"
+		fi
+	) 9>"$BPF_STATS_DIR/lock"
+	[ -n "$orig" ] || return 0
+	[ "$(sysctl -n kernel.bpf_stats_enabled 2>/dev/null)" = "$orig" ] ||
+		run_quiet sysctl -q -w "kernel.bpf_stats_enabled=$orig"
+}

@@ -1,0 +1,197 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0
+# Tail-call lab: jmp_table (PROG_ARRAY, 3 slots) filled with pinfill, `entry` on tc ingress.
+#
+#   host                                     netns bpflab-tc
+#   bpflabtc0 198.18.1.1/24  <--- veth --->  bpflabtc1 198.18.1.2/24
+#   [tc ingress: entry]
+#        entry --jmp_table[0]--> classifier_0 --[1]--> classifier_1 --[2]--> classifier_2
+#        (3 if slot 0 empty)     (0 if [1] empty)      (1 if [2] empty)      (returns 2)
+#
+# Returned as tc verdicts: 2 is TC_ACT_SHOT, so with the table full the replies to a ping
+# from the host are dropped; empty any slot and they pass again.
+set -euo pipefail
+
+PROG=tailcall.sh
+LAB=tailcall
+# shellcheck source=scripts/lib/common.sh
+. "$(dirname "$0")/lib/common.sh"
+# shellcheck source=scripts/lib/progarray.sh
+. "$(dirname "$0")/lib/progarray.sh"
+# shellcheck source=scripts/lib/labup.sh
+. "$(dirname "$0")/lib/labup.sh"
+
+TC_NS=${TC_NS:-bpflab-tc}
+TC_HOSTIF=${TC_HOSTIF:-bpflabtc0}
+TC_PEERIF=${TC_PEERIF:-bpflabtc1}
+TC_HOSTIP=${TC_HOSTIP:-198.18.1.1}
+TC_PEERIP=${TC_PEERIP:-198.18.1.2}
+TC_PREF=${TC_PREF:-49}
+
+OBJ=$BUILD_DIR/tailcall.bpf.o
+
+usage() {
+	cat <<EOF
+Usage: $PROG [options] up|down|status|run [PROG]
+
+  up        load tailcall.bpf.o (all programs and maps pinned), fill jmp_table with
+            pinfill, attach 'entry' to tc ingress (idempotent)
+  down      detach and remove everything up made (idempotent, also after a failed up)
+  status    jmp_table slots, the tc filter, how often each program ran
+  run [P]   run pinned program P (default entry; loop_start shows the 33 limit) once on
+            a sample frame with 'bpftool prog run' and print its return value
+
+Options:
+  --dev IFACE   attach to IFACE's tc ingress instead of creating the netns/veth topology
+  --json        status / run output as JSON
+  --step        pause before each command
+  --dry-run     print the commands, change nothing
+  -v, --verbose show the output of commands that may fail
+  -h, --help    this help
+
+Environment: BPFLAB_PIN (pins go to \$BPFLAB_PIN/tailcall), TC_NS TC_HOSTIF TC_PEERIF
+  TC_HOSTIP TC_PEERIP, TC_PREF (tc filter priority, default 49).
+EOF
+}
+
+PIN=$(pin_dir)
+
+is_up() {
+	state_load && [ "${COMPLETE:-0}" = 1 ] && [ -e "$PIN/entry" ]
+}
+
+cmd_up() {
+	need_root up "${ARGS[@]}"
+	check_prereq bpftool:bpftool ip:iproute2 tc:iproute2 jq:jq
+	check_btf
+	check_bpffs
+	check_built "$OBJ" "$PINFILL"
+	lab_target "$OPT_DEV" "$TC_HOSTIF" "$TC_NS"
+	lab_up_begin || return 0
+	lab_up_rollback_on_failure
+	state_set PREF "$TC_PREF"
+	[ -z "$NS" ] || netns_up "$NS" "$TC_HOSTIF" "$TC_PEERIF" "$TC_HOSTIP" "$TC_PEERIP"
+	run mkdir -p "$PIN"
+	# loadall pins every program by name; pinmaps pins jmp_table, loop_table, tc_hits.
+	# Pinning jmp_table is what keeps its entries: they are flushed with the last user reference.
+	run bpftool prog loadall "$OBJ" "$PIN" pinmaps "$PIN"
+	run "$PINFILL" fill "$PIN/jmp_table" "$PIN" 'classifier_%d'
+	run "$PINFILL" set "$PIN/loop_table" 0 "$PIN/loop_self"
+	# Record before attaching: a killed up must still let down remove the qdisc.
+	! tc_qdisc_missing "$DEV" || state_set QDISC_OWNED 1
+	tc_ingress_attach "$DEV" "$PIN/entry" "$TC_PREF"
+	lab_up_done
+
+	[ "$DRY_RUN" = 1 ] && return 0
+	echo "tailcall is up: entry on tc ingress of $DEV (pref $TC_PREF); pins in $PIN"
+	echo "  $PROG run                      # entry returns 2: the whole table ran"
+	echo "  $PINFILL del $PIN/jmp_table 1   # then run again: 0"
+	[ -z "$NS" ] || echo "  ping $TC_PEERIP    # replies are dropped (2 = TC_ACT_SHOT) while the table is full"
+}
+
+cmd_down() {
+	need_root down "${ARGS[@]}"
+	check_prereq bpftool:bpftool ip:iproute2 tc:iproute2
+	local had_state=0
+	if state_load; then
+		had_state=1
+	else
+		lab_target "$OPT_DEV" "$TC_HOSTIF" "$TC_NS"
+		PREF=$TC_PREF
+	fi
+	if [ -n "${DEV:-}" ] && [ -n "$(tc_ingress_prog_id "$DEV" "${PREF:-$TC_PREF}")" ]; then
+		tc_ingress_detach "$DEV" "${PREF:-$TC_PREF}" "${QDISC_OWNED:-0}"
+	elif [ "${QDISC_OWNED:-0}" = 1 ]; then
+		tc_ingress_detach "${DEV:-}" "${PREF:-$TC_PREF}" 1
+	fi
+	[ -z "${NS:-}" ] || netns_down "$NS" "${DEV:-}"
+	prog_array_empty "$PIN/jmp_table"
+	prog_array_empty "$PIN/loop_table"
+	pins_remove "$PIN"
+	[ "$DRY_RUN" = 1 ] || rm -f "$BPFLAB_RUN/tailcall-frame.bin"
+	state_clear
+	[ "$DRY_RUN" = 1 ] || [ "$had_state" = 1 ] || [ "$ACTION" != down ] || info "tailcall was not up (cleaned up anything left)"
+	return 0
+}
+
+cmd_status() {
+	need_root status "${ARGS[@]}"
+	check_prereq bpftool:bpftool tc:iproute2 jq:jq
+	local up=false attached="" slots="[]" hits="{}"
+	state_load || true
+	is_up && up=true
+	if [ "$up" = true ]; then
+		attached=$(tc_ingress_prog_id "$DEV" "$PREF")
+		slots=$("$PINFILL" --json list "$PIN/jmp_table")
+		hits=$(map_json "$PIN/tc_hits")
+	fi
+	if [ "$OPT_JSON" = 1 ]; then
+		jq -n --argjson up "$up" --arg pin "$PIN" --arg dev "${DEV:-}" --arg att "$attached" \
+			--arg entry "$(pinned_id prog "$PIN/entry")" --argjson slots "$slots" --argjson hits "$hits" \
+			'{up: $up, pin_dir: $pin, dev: $dev, entry_id: ($entry | tonumber? // null),
+			  attached: ($att != "" and $att == $entry), jmp_table: $slots, hits: $hits}'
+		return 0
+	fi
+	echo "tailcall: $([ "$up" = true ] && echo up || echo down)  (pins: $PIN)"
+	[ "$up" = true ] || return 0
+	echo "--- jmp_table (key, prog id, type, name)"
+	run "$PINFILL" list "$PIN/jmp_table"
+	echo "--- tc ingress of $DEV"
+	run tc filter show dev "$DEV" ingress
+	echo "--- runs per program (tc_hits: 0..2 classifier_N, 3 entry)"
+	run bpftool map dump pinned "$PIN/tc_hits"
+}
+
+# A 60-byte Ethernet + IPv4 + UDP frame: tc programs need at least an Ethernet header.
+sample_frame() { # FILE
+	printf '%b' '\xff\xff\xff\xff\xff\xff\x02\x00\x00\x00\x00\x01\x08\x00' \
+		'\x45\x00\x00\x2e\x00\x00\x40\x00\x40\x11\x00\x00\xc6\x12\x01\x01\xc6\x12\x01\x02' \
+		'\x04\xd2\x00\x09\x00\x1a\x00\x00' 'bpflab tail-call lab\x00\x00\x00\x00\x00\x00' >"$1"
+}
+
+cmd_run() {
+	need_root run ${RUN_PROG:+"$RUN_PROG"} "${ARGS[@]}"
+	check_prereq bpftool:bpftool jq:jq
+	local name=${RUN_PROG:-entry} frame ret
+	is_up || die "tailcall is not up" "run: $PROG up"
+	[ -e "$PIN/$name" ] || die "no program '$name' in $PIN" "one of: $(cd "$PIN" && find . -maxdepth 1 -name '[cle]*' ! -name '*_table' -printf '%f ' | sed 's/ $//')"
+	frame=$BPFLAB_RUN/tailcall-frame.bin
+	mkdir -p "$BPFLAB_RUN"
+	sample_frame "$frame"
+	trace bpftool prog run pinned "$PIN/$name" data_in "$frame"
+	[ "$DRY_RUN" = 1 ] && return 0
+	ret=$(bpftool -j prog run pinned "$PIN/$name" data_in "$frame" | jq -r .retval)
+	if [ "$OPT_JSON" = 1 ]; then
+		jq -n --arg p "$name" --argjson r "$ret" '{prog: $p, retval: $r}'
+	else
+		echo "$name returned $ret"
+	fi
+}
+
+OPT_DEV="" OPT_JSON=0 ACTION="" RUN_PROG=""
+ARGS=()
+while [ $# -gt 0 ]; do
+	case "$1" in
+	--dev)
+		[ $# -ge 2 ] || usage_error "--dev needs an interface name"
+		OPT_DEV=$2 ARGS+=("$1" "$2")
+		shift
+		;;
+	--json) OPT_JSON=1 ARGS+=("$1") ;;
+	up | down | status | run)
+		[ -z "$ACTION" ] || usage_error "only one subcommand at a time"
+		ACTION=$1
+		;;
+	-*)
+		parse_common_opt "$1" || usage_error "unknown option '$1'"
+		ARGS+=("$1")
+		;;
+	*)
+		if [ "$ACTION" != run ] || [ -n "$RUN_PROG" ]; then usage_error "unknown argument '$1'"; fi
+		RUN_PROG=$1
+		;;
+	esac
+	shift
+done
+[ -n "$ACTION" ] || usage_error "missing subcommand"
+"cmd_$ACTION"

@@ -1,0 +1,378 @@
+#!/usr/bin/env bats
+# SPDX-License-Identifier: GPL-2.0
+# build/xdpcap: capture through the xdpcap exit hook of xdp_drop_ping (lab 2's program,
+# attached here to a test veth) and of the chain root; pcapng contents, verdicts, in-kernel
+# filter, every exit path leaving the hook empty, and nothing left behind.
+
+load helpers
+
+HOST_IP=198.18.93.1
+PEER_IP=198.18.93.2
+
+# An ICMP echo reply 198.18.93.2 -> 198.18.93.1 (68 bytes): xdp_drop_ping says XDP_DROP.
+REPLY_FRAME="02 00 00 00 00 01  02 00 00 00 00 02  08 00 \
+45 00 00 36 12 34 40 00 40 01 00 00  c6 12 5d 02  c6 12 5d 01 \
+00 00 00 00 00 01 00 01  de ad be ef de ad be ef 01 02 03 04 05 06 07 08 09 0a 0b 0c 0d 0e 0f 10 11 12"
+
+# More frames xdp_drop_ping drops, for the filter test: behind an 802.1Q tag, behind QinQ
+# tags, with IPv4 options (IHL 6), and an ICMPv6 echo reply.
+ETH="02 00 00 00 00 01  02 00 00 00 00 02"
+ICMP_REPLY="00 00 00 00 00 01 00 01  de ad be ef de ad be ef"
+IP4="45 00 00 24 12 34 40 00 40 01 00 00  c6 12 5d 02  c6 12 5d 01"
+VLAN_FRAME="$ETH 81 00 00 0a 08 00 $IP4 $ICMP_REPLY"
+QINQ_FRAME="$ETH 88 a8 00 0a 81 00 00 14 08 00 $IP4 $ICMP_REPLY"
+OPTS_FRAME="$ETH 08 00 46 00 00 28 12 34 40 00 40 01 00 00 c6 12 5d 02 c6 12 5d 01 01 01 01 01 $ICMP_REPLY"
+IP6_FRAME="$ETH 86 dd 60 00 00 00 00 10 3a 40 20 01 0d b8 00 00 00 00 00 00 00 00 00 00 00 02 \
+20 01 0d b8 00 00 00 00 00 00 00 00 00 00 00 01 81 00 00 00 00 01 00 01 de ad be ef de ad be ef"
+
+setup_file() {
+	bl_setup_names
+	bl_snapshot >"$BL_TMP/before"
+	XDPCAP="$BUILD/xdpcap"
+	HOOK="$BPFLAB_PIN/lab2/xdpcap_hook"
+	PROG="$BPFLAB_PIN/lab2/xdp_drop_ping"
+	export XDPCAP HOOK PROG
+	bl_topology_up "$HOST_IP" "$PEER_IP"
+	mkdir -p "$BPFLAB_PIN/lab2"
+	# What `scripts/lab2.sh up` does for the XDP part: pinmaps pins xdpcap_hook next to the program.
+	bpftool prog load "$BUILD/xdp_drop_ping.bpf.o" "$PROG" pinmaps "$BPFLAB_PIN/lab2"
+	bpftool net attach xdpdrv pinned "$PROG" dev "$BL_HOST"
+	export CHAIN_NS="blc-$BL_ID" CHAIN_HOSTIF="blch$BL_ID" CHAIN_PEERIF="blcp$BL_ID"
+	export CHAIN_HOSTIP=198.18.94.1 CHAIN_PEERIP=198.18.94.2
+}
+
+teardown_file() {
+	"$SCRIPTS/chain.sh" down >/dev/null 2>&1 || true
+	bpftool net detach xdpdrv dev "$BL_HOST" 2>/dev/null || true
+	bl_topology_down
+	rm -rf "$BPFLAB_PIN" "$BPFLAB_RUN" "$BL_TMP"
+}
+
+teardown() {
+	# A capture a failed test left running must not outlive it.
+	if [ -n "${CAP_PID:-}" ]; then
+		kill -9 "$CAP_PID" 2>/dev/null || true
+		wait "$CAP_PID" 2>/dev/null || true
+	fi
+	[ ! -e "$HOOK" ] || "$XDPCAP" --flush "$HOOK" 2>/dev/null || true
+}
+
+# Number of occupied slots of a hook.
+hook_count() { # [HOOK]
+	bpftool -j map dump pinned "${1:-$HOOK}" | jq length
+}
+
+# Start xdpcap in the background (CAP_PID = xdpcap itself); wait until it filled N slots.
+capture_start() { # N ARGS...
+	local n=$1
+	shift
+	"$XDPCAP" "$@" 2>"$BL_TMP/cap.err" 3>&- &
+	CAP_PID=$!
+	bl_wait_for 10 hook_has "$n" "${HOOK_UNDER_TEST:-$HOOK}" || {
+		cat "$BL_TMP/cap.err" >&2
+		return 1
+	}
+}
+hook_has() { [ "$(hook_count "$2")" = "$1" ]; }
+
+# Stop it with SIGNAL (default INT) and wait; CAP_STATUS = its exit status.
+capture_stop() { # [SIGNAL]
+	kill -"${1:-INT}" "$CAP_PID"
+	capture_wait
+}
+# Wait (bounded: xdpcap polls every 100 ms) for a capture that ends by itself (-c).
+capture_wait() {
+	CAP_STATUS=0
+	bl_wait_for 10 not_running "$CAP_PID" || return 1
+	wait "$CAP_PID" || CAP_STATUS=$?
+	CAP_PID=
+}
+not_running() { ! kill -0 "$1" 2>/dev/null; }
+
+ping_peer() { # COUNT: replies come back to BL_HOST and are dropped there, so ping fails
+	timeout 10 ping -n -c "$1" -i 0.2 -W 1 "$PEER_IP" >/dev/null 2>&1 || true
+}
+ping_host_from_peer() { # COUNT: requests arrive on BL_HOST and pass
+	timeout 10 ip netns exec "$BL_NS" ping -n -c "$1" -i 0.2 -W 1 "$HOST_IP" >/dev/null 2>&1 || true
+}
+
+# Packets in a pcapng file matching a tcpdump filter.
+pcap_count() { # FILE [FILTER...]
+	local f=$1
+	shift
+	tcpdump -nr "$f" "$@" 2>/dev/null | wc -l
+}
+# Packets whose per-packet comment records VERDICT (e.g. XDP_DROP).
+verdict_count() { # FILE VERDICT
+	grep -a -o "verdict $2" "$1" | wc -l
+}
+# "caplen len" of every Enhanced Packet Block (type 6) of a pcapng file.
+epb_lengths() { # FILE
+	od -An -tu4 -w4 -v "$1" | awk '{ w[n++] = $1 }
+		END { i = 0; while (i < n) { if (w[i] == 6) print w[i + 5], w[i + 6]; if (w[i + 1] < 12) break; i += w[i + 1] / 4 } }'
+}
+# Hex of the first packet, all bytes from the Ethernet header on.
+first_packet_hex() { # FILE
+	tcpdump -nr "$1" -c 1 -xx 2>/dev/null | awk '/^\t0x/ { for (i = 2; i <= NF; i++) printf "%s", $i } END { print "" }'
+}
+
+# ---- command line and errors (the hook must stay untouched)
+
+@test "--help describes the CLI and the verdict annotation" {
+	run "$XDPCAP" --help
+	[ "$status" -eq 0 ]
+	[[ "$output" == *"HOOK_PIN OUTPUT [FILTER...]"* ]]
+	[[ "$output" == *"-a ACTIONS"* && "$output" == *"--flush"* && "$output" == *"-s SNAPLEN"* ]]
+	[[ "$output" == *"verdict XDP_ACTION"* ]]
+}
+
+@test "usage errors exit 2: unknown flag, missing OUTPUT, bad -a, bad -s, bad -c" {
+	run "$XDPCAP" --bogus "$HOOK" out
+	[ "$status" -eq 2 ]
+	run "$XDPCAP" "$HOOK"
+	[ "$status" -eq 2 ]
+	run "$XDPCAP" -a drop,bogus "$HOOK" "$BL_TMP/x.pcap"
+	[ "$status" -eq 2 ]
+	[[ "$output" == *"-a:"* ]]
+	run "$XDPCAP" -s 0 "$HOOK" "$BL_TMP/x.pcap"
+	[ "$status" -eq 2 ]
+	run "$XDPCAP" -c -1 "$HOOK" "$BL_TMP/x.pcap"
+	[ "$status" -eq 2 ]
+	[ "$(hook_count)" = 0 ]
+}
+
+@test "error: missing hook pin" {
+	run "$XDPCAP" "$BPFLAB_PIN/nope" "$BL_TMP/x.pcap"
+	[ "$status" -eq 1 ]
+	[[ "${lines[0]}" == "xdpcap: error: cannot open pin $BPFLAB_PIN/nope: No such file or directory" ]]
+}
+
+@test "error: hook pin is a program, or a PROG_ARRAY of the wrong size" {
+	run "$XDPCAP" "$PROG" "$BL_TMP/x.pcap"
+	[ "$status" -eq 1 ]
+	[[ "${lines[0]}" == *"is a program"*"not a map"* ]]
+	bpftool map create "$BPFLAB_PIN/lab2/small" type prog_array key 4 value 4 entries 4 name xc_small
+	run "$XDPCAP" "$BPFLAB_PIN/lab2/small" "$BL_TMP/x.pcap"
+	rm -f "$BPFLAB_PIN/lab2/small"
+	[ "$status" -eq 1 ]
+	[[ "${lines[0]}" == *"has 4 entries, expected 5"* ]]
+	run "$XDPCAP" "$BPFLAB_PIN/lab2" "$BL_TMP/x.pcap"
+	[ "$status" -eq 1 ]
+	[[ "${lines[0]}" == *"is a directory"* ]]
+}
+
+@test "error: invalid filter gives libpcap's message, hook untouched" {
+	run "$XDPCAP" "$HOOK" "$BL_TMP/x.pcap" tcp port nosuchport
+	[ "$status" -eq 1 ]
+	[[ "${lines[0]}" == "xdpcap: error: invalid filter \"tcp port nosuchport\": "*"nosuchport"* ]]
+	[ "$(hook_count)" = 0 ]
+}
+
+@test "error: unwritable output, hook untouched" {
+	run "$XDPCAP" "$HOOK" /nonexistent-dir/x.pcap
+	[ "$status" -eq 1 ]
+	[ "${#lines[@]}" -eq 1 ]
+	[[ "${lines[0]}" == "xdpcap: error: cannot write /nonexistent-dir/x.pcap: No such file or directory" ]]
+	[ "$(hook_count)" = 0 ]
+}
+
+# ---- capture
+
+@test "capture while pinging: the dropped echo replies, verdict XDP_DROP, hook empty after SIGINT" {
+	local f="$BL_TMP/drop.pcap"
+	capture_start 5 "$HOOK" "$f"
+	ping_peer 3
+	capture_stop INT
+	[ "$CAP_STATUS" -eq 0 ]
+	[ "$(hook_count)" = 0 ]
+	[ "$(pcap_count "$f" "icmp[icmptype] = icmp-echoreply and src host $PEER_IP and dst host $HOST_IP")" = 3 ]
+	tcpdump -nr "$f" 2>/dev/null | grep -q "IP $PEER_IP > $HOST_IP: ICMP echo reply"
+	# Echo replies are all xdp_drop_ping drops, and nothing else is.
+	[ "$(verdict_count "$f" XDP_DROP)" = 3 ]
+	grep -q "packets captured, 0 filtered, 0 lost" "$BL_TMP/cap.err"
+}
+
+@test "captured bytes and lengths are the frame's; -s truncates but keeps the original length" {
+	local f="$BL_TMP/bytes.pcap" want
+	bl_frame "$BL_TMP/reply" "$REPLY_FRAME"
+	want=$(echo "$REPLY_FRAME" | tr -d ' ')
+	capture_start 1 -a drop -c 1 "$HOOK" "$f"
+	# The verdict is unchanged while a capture program sits in the slot.
+	[ "$(bl_prog_retval "$PROG" "$BL_TMP/reply")" = 1 ]
+	capture_wait
+	[ "$CAP_STATUS" -eq 0 ]
+	[ "$(first_packet_hex "$f")" = "$want" ]
+	[ "$(epb_lengths "$f")" = "68 68" ]
+	[ "$(verdict_count "$f" XDP_DROP)" = 1 ]
+
+	capture_start 1 -a drop -c 1 -s 20 "$HOOK" "$f"
+	[ "$(bl_prog_retval "$PROG" "$BL_TMP/reply")" = 1 ]
+	capture_wait
+	[ "$CAP_STATUS" -eq 0 ]
+	[ "$(epb_lengths "$f")" = "20 68" ]
+	[ "$(first_packet_hex "$f")" = "${want:0:40}" ]
+	[ "$(hook_count)" = 0 ]
+}
+
+@test "-a pass sees the traffic that passes but not the dropped replies" {
+	local f="$BL_TMP/pass.pcap"
+	capture_start 1 -a pass "$HOOK" "$f"
+	# Only the PASS slot (2) is filled.
+	[ "$(bpftool -j map dump pinned "$HOOK" | jq -c '[.[].key | .[0] | tonumber]')" = '[2]' ] ||
+		[ "$(bpftool -j map dump pinned "$HOOK" | jq -c '[.[].key | .[0]]')" = '["0x02"]' ]
+	ping_peer 3
+	ping_host_from_peer 3
+	capture_stop TERM
+	[ "$CAP_STATUS" -eq 0 ]
+	[ "$(hook_count)" = 0 ]
+	[ "$(pcap_count "$f" "icmp[icmptype] = icmp-echo and src host $PEER_IP")" = 3 ]
+	[ "$(pcap_count "$f" "icmp[icmptype] = icmp-echoreply")" = 0 ]
+	[ "$(verdict_count "$f" XDP_DROP)" = 0 ]
+	[ "$(verdict_count "$f" XDP_PASS)" -ge 3 ]
+}
+
+@test "filter 'tcp port 80' captures none of the replies: filtered in the kernel" {
+	local f="$BL_TMP/tcp80.pcap"
+	capture_start 5 "$HOOK" "$f" tcp port 80
+	ping_peer 3
+	capture_stop INT
+	[ "$(hook_count)" = 0 ]
+	[ "$(pcap_count "$f")" = 0 ]
+	# The kernel side counted them as filtered: they were seen, and never copied.
+	grep -Eq '^0 packets captured, ([3-9]|[1-9][0-9]+) filtered, 0 lost' "$BL_TMP/cap.err"
+}
+
+@test "filter 'icmp[icmptype] = icmp-echoreply' keeps exactly the replies" {
+	local f="$BL_TMP/icmp.pcap"
+	capture_start 5 "$HOOK" "$f" "icmp[icmptype] = icmp-echoreply"
+	ping_peer 3
+	ping_host_from_peer 2
+	capture_stop INT
+	[ "$(pcap_count "$f")" = 3 ]
+	[ "$(pcap_count "$f" "icmp[icmptype] = icmp-echoreply")" = 3 ]
+	grep -Eq '^3 packets captured, ([2-9]|[1-9][0-9]+) filtered' "$BL_TMP/cap.err"
+}
+
+@test "in-kernel filters agree with tcpdump: VLAN, QinQ, IP options, IPv6, indirect loads" {
+	local i=0 fr filter want got
+	for fr in "$REPLY_FRAME" "$VLAN_FRAME" "$QINQ_FRAME" "$OPTS_FRAME" "$IP6_FRAME"; do
+		bl_frame "$BL_TMP/frame$((i++))" "$fr"
+	done
+	# The reference: every frame captured without a filter, then filtered by tcpdump itself.
+	capture_start 1 -a drop "$HOOK" "$BL_TMP/ref.pcap"
+	for ((i = 0; i < 5; i++)); do [ "$(bl_prog_retval "$PROG" "$BL_TMP/frame$i")" = 1 ]; done
+	capture_stop INT
+	[ "$(pcap_count "$BL_TMP/ref.pcap")" = 5 ]
+	for filter in "icmp" "icmp[icmptype] = icmp-echoreply" "vlan" "vlan 10 and icmp" "vlan 20" \
+		"not vlan" "ip6" "icmp6 and ip6[40] = 129" "ip[0] & 0xf > 5" "icmp[4:2] = 1" \
+		"tcp port 80" "len > 60" "ether src 02:00:00:00:00:02"; do
+		want=$(pcap_count "$BL_TMP/ref.pcap" "$filter")
+		capture_start 1 -a drop "$HOOK" "$BL_TMP/f.pcap" "$filter"
+		for ((i = 0; i < 5; i++)); do bl_prog_retval "$PROG" "$BL_TMP/frame$i" >/dev/null; done
+		capture_stop INT
+		got=$(pcap_count "$BL_TMP/f.pcap")
+		echo "filter '$filter': tcpdump $want, xdpcap $got"
+		[ "$got" = "$want" ]
+		grep -q "^$want packets captured, $((5 - want)) filtered, 0 lost" "$BL_TMP/cap.err"
+	done
+}
+
+@test "-c 3 stops by itself and empties the hook" {
+	local f="$BL_TMP/count.pcap"
+	capture_start 5 -c 3 "$HOOK" "$f"
+	ping_peer 5
+	capture_wait
+	[ "$CAP_STATUS" -eq 0 ]
+	[ "$(hook_count)" = 0 ]
+	[ "$(pcap_count "$f")" = 3 ]
+	[ "$(epb_lengths "$f" | wc -l)" = 3 ]
+}
+
+@test "OUTPUT - streams to tcpdump -r -" {
+	timeout 20 "$XDPCAP" -c 2 "$HOOK" - icmp 2>/dev/null 3>&- | tcpdump -nr - >"$BL_TMP/td.out" 2>/dev/null &
+	bl_wait_for 10 hook_has 5 "$HOOK"
+	ping_peer 3
+	# xdpcap stops after 2 packets; tcpdump ends with its input.
+	wait
+	[ "$(grep -c "IP $PEER_IP > $HOST_IP: ICMP echo reply" "$BL_TMP/td.out")" = 2 ]
+	[ "$(hook_count)" = 0 ]
+}
+
+@test "write error (reader went away) exits 1 and empties the hook" {
+	# head takes the pcapng header and leaves: the next packet meets a closed pipe.
+	"$XDPCAP" "$HOOK" - 2>"$BL_TMP/cap.err" 3>&- | head -c 64 >/dev/null &
+	bl_wait_for 10 hook_has 5 "$HOOK"
+	ping_peer 3
+	bl_wait_for 10 hook_has 0 "$HOOK"
+	wait
+	grep -q "xdpcap: error: cannot write -" "$BL_TMP/cap.err"
+}
+
+@test "a second capture on busy slots is refused and the first keeps its slots" {
+	capture_start 1 -a drop "$HOOK" "$BL_TMP/first.pcap"
+	run "$XDPCAP" -a drop,pass "$HOOK" "$BL_TMP/second.pcap"
+	[ "$status" -eq 1 ]
+	[[ "${lines[0]}" == *"slot 1 (drop)"*"already holds program id"* ]]
+	[ "$(hook_count)" = 1 ]
+	capture_stop INT
+	[ "$(hook_count)" = 0 ]
+}
+
+@test "after SIGKILL the slots stay filled (verdicts unchanged); --flush empties them" {
+	capture_start 5 "$HOOK" "$BL_TMP/killed.pcap"
+	capture_stop KILL
+	[ "$(hook_count)" = 5 ]
+	bl_frame "$BL_TMP/reply" "$REPLY_FRAME"
+	[ "$(bl_prog_retval "$PROG" "$BL_TMP/reply")" = 1 ]
+	run "$XDPCAP" --flush "$HOOK"
+	[ "$status" -eq 0 ]
+	[[ "$output" == *"emptied 5 slots"* ]]
+	[ "$(hook_count)" = 0 ]
+	run "$XDPCAP" --flush "$HOOK"
+	[[ "$output" == *"emptied 0 slots"* ]]
+}
+
+@test "by hand: bpftool fills a slot with xdpcap_dump, event_pipe shows the packet, delete stops it" {
+	local d="$BPFLAB_PIN/dump"
+	mkdir -p "$d"
+	bpftool prog loadall "$BUILD/xdpcap_dump.bpf.o" "$d" pinmaps "$d"
+	bpftool map update pinned "$HOOK" key 1 0 0 0 value pinned "$d/xcdump_drop"
+	[ "$(hook_count)" = 1 ]
+	timeout 3 bpftool map event_pipe pinned "$d/xcdump_events" >"$BL_TMP/events" 2>&1 3>&- &
+	sleep 0.5
+	bl_frame "$BL_TMP/reply" "$REPLY_FRAME"
+	[ "$(bl_prog_retval "$PROG" "$BL_TMP/reply")" = 1 ]
+	wait
+	# struct xcdump_meta {action 1 = DROP, len 68}, then the frame's first bytes.
+	grep -q '^01 00 00 00 44 00 00 00  02 00 00 00 00 01 02 00' "$BL_TMP/events"
+	bpftool map delete pinned "$HOOK" key 1 0 0 0
+	[ "$(hook_count)" = 0 ]
+	rm -rf "$d"
+}
+
+@test "chain: the root's hook captures the chain's final verdict" {
+	local chain="$BPFLAB_PIN/chain" f="$BL_TMP/chain.pcap"
+	"$SCRIPTS/chain.sh" up >/dev/null
+	"$SCRIPTS/chain.sh" add 2 "$BUILD/xdp_drop_ping.bpf.o" >/dev/null
+	HOOK_UNDER_TEST="$chain/xdpcap_hook" capture_start 5 "$chain/xdpcap_hook" "$f"
+	timeout 10 ping -n -c 3 -i 0.2 -W 1 "$CHAIN_PEERIP" >/dev/null 2>&1 || true
+	timeout 10 ip netns exec "$CHAIN_NS" ping -n -c 2 -i 0.2 -W 1 "$CHAIN_HOSTIP" >/dev/null 2>&1 || true
+	capture_stop INT
+	[ "$(hook_count "$chain/xdpcap_hook")" = 0 ]
+	# The member in slot 2 dropped the replies; the requests ran off the end of the chain: PASS.
+	[ "$(pcap_count "$f" "icmp[icmptype] = icmp-echoreply and src host $CHAIN_PEERIP")" = 3 ]
+	[ "$(verdict_count "$f" XDP_DROP)" = 3 ]
+	[ "$(pcap_count "$f" "icmp[icmptype] = icmp-echo and src host $CHAIN_PEERIP")" = 2 ]
+	"$SCRIPTS/chain.sh" down >/dev/null
+}
+
+@test "nothing left behind" {
+	"$SCRIPTS/chain.sh" down >/dev/null 2>&1	# in case the chain test failed half-way
+	bpftool net detach xdpdrv dev "$BL_HOST"
+	rm -rf "$BPFLAB_PIN"
+	bl_topology_down
+	# No capture program, perf array or counter map of ours survives (names are xdpcap_*).
+	[ "$(bpftool prog list | grep -c ' name xdpcap_')" = 0 ]
+	[ "$(bpftool map list | grep -c ' name xdpcap_\(events\|counts\)')" = 0 ]
+	bl_assert_same_state "$BL_TMP/before"
+}

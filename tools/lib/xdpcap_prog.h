@@ -1,0 +1,61 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/* xdpcap_prog: the kernel side of build/xdpcap. Builds one capture program per XDP action
+ * (raw eBPF: the translated tcpdump filter, then a perf-event copy of the packet), puts it
+ * into the slots of a pinned xdpcap_hook (bpf/xdpcap.bpf.h), reads the packets back and
+ * empties the slots again.
+ *
+ * Like cbpf2ebpf.h this header stays free of <linux/bpf.h>, so xdpcap.c can include
+ * <pcap.h> next to it. Errors are printed here (pinutil style: one line, maybe a Hint) and
+ * returned as negative errno values.
+ */
+#ifndef BPFLAB_XDPCAP_PROG_H
+#define BPFLAB_XDPCAP_PROG_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include "cbpf2ebpf.h"
+
+#define XC_NUM_ACTIONS 5	/* XDP_ABORTED .. XDP_REDIRECT: the slots of xdpcap_hook */
+#define XC_SNAPLEN_MAX 262144	/* tcpdump's maximum; the kernel allows up to 2^20 - 1 */
+
+/* "aborted", "drop", "pass", "tx", "redirect": slot i holds the capture program of action i. */
+extern const char *const xc_action_names[XC_NUM_ACTIONS];
+
+/* Kernel-side counts of one action's capture program. */
+struct xc_counts {
+	uint64_t captured;	/* copied to the perf buffer */
+	uint64_t filtered;	/* rejected by the filter, not copied */
+	uint64_t lost;		/* matched, but the perf buffer was full */
+};
+
+/* Called for every packet read back. Return non-zero to ignore everything that follows. */
+typedef int (*xc_packet_fn)(void *ctx, unsigned int action, uint64_t ts_mono_ns,
+			    uint32_t len, const void *data, uint32_t caplen);
+
+struct xc;
+
+/* Message prefix and libbpf verbosity (libbpf's chatter and verifier logs only if verbose). */
+void xc_init(const char *argv0, int verbose);
+/* "PROG: error: MSG[: strerror(-err)]" and a Hint line where the errno has a usual cause. */
+void xc_err(int err, const char *msg);
+/* Open HOOK_PIN: it must be a pinned PROG_ARRAY with XC_NUM_ACTIONS slots. NULL on error. */
+struct xc *xc_open(const char *hook_pin);
+/* Empty every slot of the hook (xdpcap --flush). Returns the number of slots that held a program. */
+int xc_flush(struct xc *xc);
+/* Build and load the capture programs for the actions in MASK (bit i = action i); nothing is
+ * put into the hook yet. Fails if a chosen slot is already occupied (another capture). */
+int xc_load(struct xc *xc, unsigned int mask, const struct cbpf_insn *filter, size_t len,
+	    unsigned int snaplen);
+/* Start reading, then fill the hook slots: capture is live when this returns 0. */
+int xc_start(struct xc *xc, xc_packet_fn fn, void *ctx);
+/* Wait up to TIMEOUT_MS for packets and hand them to the callback. 0 or -errno (-EINTR too). */
+int xc_poll(struct xc *xc, int timeout_ms);
+/* Empty the slots this capture filled (if they still hold its programs), then read what the
+ * perf buffers still hold. Safe to call more than once. */
+void xc_stop(struct xc *xc);
+/* Per-action kernel counts, and records the perf buffer reported lost. */
+void xc_counts(struct xc *xc, struct xc_counts out[XC_NUM_ACTIONS]);
+uint64_t xc_perf_lost(const struct xc *xc);
+void xc_close(struct xc *xc);
+
+#endif

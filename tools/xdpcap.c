@@ -1,0 +1,486 @@
+// SPDX-License-Identifier: GPL-2.0
+/* xdpcap: capture what an XDP program does with each packet, through the exit hook of
+ * bpf/xdpcap.bpf.h, into a pcapng file that tcpdump and Wireshark read.
+ *
+ * The tcpdump filter is compiled by libpcap to classic BPF, translated to eBPF and run in
+ * the kernel inside the capture programs (tools/lib/xdpcap_prog.c): rejected packets are
+ * never copied. This file is the user-space half: options, filter, output, signals.
+ * It includes <pcap.h>, so nothing here may include <linux/bpf.h> (both define
+ * struct bpf_insn): the libbpf side lives in tools/lib/xdpcap_prog.c.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+#include <pcap/pcap.h>
+#include "xdpcap_prog.h"
+
+static const char *prog = "xdpcap";
+
+static void usage(FILE *f)
+{
+	fprintf(f,
+		"Usage: %s [options] HOOK_PIN OUTPUT [FILTER...]\n"
+		"       %s --flush HOOK_PIN\n"
+		"Capture the packets an XDP program gives a verdict on, through its xdpcap_hook\n"
+		"(a PROG_ARRAY with one slot per action, see bpf/xdpcap.bpf.h), e.g.\n"
+		"  %s /sys/fs/bpf/bpflab/lab2/xdpcap_hook - icmp | tcpdump -nr -\n"
+		"\n"
+		"  HOOK_PIN     pinned xdpcap_hook map of the program to watch\n"
+		"  OUTPUT       pcapng file, or - for stdout\n"
+		"  FILTER       tcpdump filter expression, e.g. \"tcp and port 80\". It runs in the\n"
+		"               kernel (libpcap -> classic BPF -> eBPF in the capture program):\n"
+		"               packets it rejects are not copied at all\n"
+		"  -a ACTIONS   verdicts to capture: comma list of aborted,drop,pass,tx,redirect\n"
+		"               (default: all)\n"
+		"  -c COUNT     stop after COUNT packets\n"
+		"  -s SNAPLEN   bytes to keep per packet, 1..%d (default 65535)\n"
+		"  --flush      empty every slot of HOOK_PIN (after a capture was killed) and exit\n"
+		"  -v           per-action counts at exit, libbpf messages and verifier logs\n"
+		"  -h, --help   this text\n"
+		"\n"
+		"Output: pcapng, link type Ethernet, nanosecond timestamps. The verdict of each\n"
+		"packet is recorded twice: the packet belongs to interface \"xdp-ACTION\" (one\n"
+		"interface per captured action) and carries the comment \"verdict XDP_ACTION\"\n"
+		"(Wireshark: frame.comment; tcpdump -r reads the file but does not print it).\n"
+		"Stops on SIGINT/SIGTERM or -c, empties the hook slots it filled, and prints\n"
+		"captured / filtered / lost counts on stderr.\n",
+		prog, prog, prog, XC_SNAPLEN_MAX);
+}
+
+/* One error line in pinutil's format ("xdpcap: error: ..."), with its Hint for ERR. */
+static void fail(int err, const char *fmt, const char *arg, const char *detail)
+{
+	char msg[512];
+	int n = snprintf(msg, sizeof(msg), fmt, arg);
+
+	if (detail && n >= 0 && (size_t)n < sizeof(msg))
+		snprintf(msg + n, sizeof(msg) - n, ": %s", detail);
+	xc_err(err, msg);
+}
+
+static int usage_error(const char *msg, const char *arg)
+{
+	fprintf(stderr, "%s: ", prog);
+	fprintf(stderr, msg, arg);
+	fputc('\n', stderr);
+	usage(stderr);
+	return 2;
+}
+
+/* ---- pcapng (https://www.ietf.org/archive/id/draft-ietf-opsawg-pcapng-01.html) */
+#define PCAPNG_SHB 0x0A0D0D0A
+#define PCAPNG_IDB 0x00000001
+#define PCAPNG_EPB 0x00000006
+#define OPT_END 0
+#define OPT_COMMENT 1
+#define IF_NAME 2
+#define IF_DESCRIPTION 3
+#define IF_TSRESOL 9
+#define IF_FILTER 11
+#define LINKTYPE_ETHERNET 1
+
+struct block {
+	unsigned char buf[XC_SNAPLEN_MAX + 512];
+	size_t len;
+};
+
+static void put(struct block *b, const void *p, size_t n)
+{
+	memcpy(b->buf + b->len, p, n);
+	b->len += n;
+}
+
+static void put32(struct block *b, uint32_t v)
+{
+	put(b, &v, 4);
+}
+
+static void pad4(struct block *b)
+{
+	while (b->len % 4)
+		b->buf[b->len++] = 0;
+}
+
+static void put_opt(struct block *b, uint16_t code, const void *p, size_t n)
+{
+	uint16_t hdr[2] = { code, (uint16_t)n };
+
+	put(b, hdr, sizeof(hdr));
+	put(b, p, n);
+	pad4(b);
+}
+
+static void begin(struct block *b, uint32_t type)
+{
+	b->len = 0;
+	put32(b, type);
+	put32(b, 0);	/* total length, set by finish() */
+}
+
+static int finish(struct block *b, FILE *f)
+{
+	uint32_t total = b->len + 4;
+
+	memcpy(b->buf + 4, &total, 4);
+	put32(b, total);
+	return fwrite(b->buf, 1, b->len, f) == b->len ? 0 : -1;
+}
+
+struct output {
+	FILE *f;
+	const char *name;
+	struct block blk;
+	int ifidx[XC_NUM_ACTIONS];	/* pcapng interface of each action */
+	int64_t mono_to_real;		/* add to CLOCK_MONOTONIC ns for wall-clock ns */
+	uint64_t written, limit;
+	uint64_t per_action[XC_NUM_ACTIONS];
+	int err;
+};
+
+static const char *const verdict_names[XC_NUM_ACTIONS] = {
+	"XDP_ABORTED", "XDP_DROP", "XDP_PASS", "XDP_TX", "XDP_REDIRECT"
+};
+
+static int write_header(struct output *o, unsigned int mask, unsigned int snaplen, const char *expr)
+{
+	static const char appl[] = "bpflab xdpcap";
+	uint16_t ver[2] = { 1, 0 };
+	uint64_t section_len = UINT64_MAX;
+	unsigned char tsresol = 9;	/* nanoseconds */
+	struct block *b = &o->blk;
+	unsigned int a;
+	int n = 0;
+
+	begin(b, PCAPNG_SHB);
+	put32(b, 0x1A2B3C4D);		/* byte-order magic */
+	put(b, ver, sizeof(ver));
+	put(b, &section_len, sizeof(section_len));
+	put_opt(b, 4 /* shb_userappl */, appl, strlen(appl));
+	put_opt(b, OPT_END, NULL, 0);
+	if (finish(b, o->f))
+		return -1;
+
+	for (a = 0; a < XC_NUM_ACTIONS; a++) {
+		char name[32], desc[64];
+		uint16_t lt[2] = { LINKTYPE_ETHERNET, 0 };
+
+		if (!(mask & (1u << a)))
+			continue;
+		o->ifidx[a] = n++;
+		snprintf(name, sizeof(name), "xdp-%s", xc_action_names[a]);
+		snprintf(desc, sizeof(desc), "packets the XDP program gave %s", verdict_names[a]);
+		begin(b, PCAPNG_IDB);
+		put(b, lt, sizeof(lt));
+		put32(b, snaplen);
+		put_opt(b, IF_NAME, name, strlen(name));
+		put_opt(b, IF_DESCRIPTION, desc, strlen(desc));
+		put_opt(b, IF_TSRESOL, &tsresol, 1);
+		if (expr && *expr) {
+			/* if_filter: first byte 0 = a libpcap filter string */
+			unsigned char f[256] = { 0 };
+			size_t len = strlen(expr) < sizeof(f) - 1 ? strlen(expr) : sizeof(f) - 1;
+
+			memcpy(f + 1, expr, len);
+			put_opt(b, IF_FILTER, f, len + 1);
+		}
+		put_opt(b, OPT_END, NULL, 0);
+		if (finish(b, o->f))
+			return -1;
+	}
+	return fflush(o->f) ? -1 : 0;
+}
+
+static int on_packet(void *ctx, unsigned int action, uint64_t ts_mono_ns, uint32_t len,
+		     const void *data, uint32_t caplen)
+{
+	struct output *o = ctx;
+	struct block *b = &o->blk;
+	uint64_t ts = ts_mono_ns + o->mono_to_real;
+	char comment[32];
+
+	if (o->err || (o->limit && o->written >= o->limit))
+		return 1;
+	begin(b, PCAPNG_EPB);
+	put32(b, o->ifidx[action]);
+	put32(b, ts >> 32);
+	put32(b, (uint32_t)ts);
+	put32(b, caplen);
+	put32(b, len);
+	put(b, data, caplen);
+	pad4(b);
+	snprintf(comment, sizeof(comment), "verdict %s", verdict_names[action]);
+	put_opt(b, OPT_COMMENT, comment, strlen(comment));
+	put_opt(b, OPT_END, NULL, 0);
+	if (finish(b, o->f)) {
+		o->err = errno ? errno : EIO;
+		return 1;
+	}
+	o->written++;
+	o->per_action[action]++;
+	return o->limit && o->written >= o->limit;
+}
+
+static int64_t mono_to_real(void)
+{
+	struct timespec r, m;
+
+	clock_gettime(CLOCK_REALTIME, &r);
+	clock_gettime(CLOCK_MONOTONIC, &m);
+	return (int64_t)(r.tv_sec - m.tv_sec) * 1000000000 + (r.tv_nsec - m.tv_nsec);
+}
+
+static int parse_actions(const char *arg, unsigned int *mask)
+{
+	char *copy = strdup(arg), *tok, *save = NULL;
+	unsigned int a;
+
+	*mask = 0;
+	if (!copy)
+		return -1;
+	for (tok = strtok_r(copy, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
+		if (!strcasecmp(tok, "all")) {
+			*mask |= (1u << XC_NUM_ACTIONS) - 1;
+			continue;
+		}
+		for (a = 0; a < XC_NUM_ACTIONS; a++)
+			if (!strcasecmp(tok, xc_action_names[a]) || !strcasecmp(tok, verdict_names[a]))
+				break;
+		if (a == XC_NUM_ACTIONS) {
+			free(copy);
+			return -1;
+		}
+		*mask |= 1u << a;
+	}
+	free(copy);
+	return *mask ? 0 : -1;
+}
+
+static int parse_uint(const char *s, unsigned long min, unsigned long max, unsigned long *v)
+{
+	char *end;
+
+	errno = 0;
+	*v = strtoul(s, &end, 10);
+	return errno || !*s || *end || *s == '-' || *v < min || *v > max ? -1 : 0;
+}
+
+static volatile sig_atomic_t stop;
+
+static void on_signal(int sig)
+{
+	(void)sig;
+	stop = 1;
+}
+
+/* Compile EXPR for Ethernet frames into classic BPF. */
+static struct cbpf_insn *compile_filter(const char *expr, unsigned int snaplen, size_t *len)
+{
+	struct bpf_program bp;
+	struct cbpf_insn *f;
+	pcap_t *p = pcap_open_dead(DLT_EN10MB, snaplen);
+	unsigned int i;
+
+	if (!p) {
+		fail(0, "%s", "pcap_open_dead failed", NULL);
+		return NULL;
+	}
+	if (pcap_compile(p, &bp, expr, 1, PCAP_NETMASK_UNKNOWN)) {
+		fail(0, "invalid filter \"%s\"", expr, pcap_geterr(p));
+		pcap_close(p);
+		return NULL;
+	}
+	f = calloc(bp.bf_len, sizeof(*f));
+	for (i = 0; f && i < bp.bf_len; i++) {
+		f[i].code = bp.bf_insns[i].code;
+		f[i].jt = bp.bf_insns[i].jt;
+		f[i].jf = bp.bf_insns[i].jf;
+		f[i].k = bp.bf_insns[i].k;
+	}
+	*len = bp.bf_len;
+	pcap_freecode(&bp);
+	pcap_close(p);
+	return f;
+}
+
+static char *join_args(int argc, char **argv)
+{
+	size_t n = 1;
+	char *s;
+	int i;
+
+	for (i = 0; i < argc; i++)
+		n += strlen(argv[i]) + 1;
+	s = calloc(1, n);
+	for (i = 0; s && i < argc; i++) {
+		if (i)
+			strcat(s, " ");
+		strcat(s, argv[i]);
+	}
+	return s;
+}
+
+int main(int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{ "flush", no_argument, NULL, 'F' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	static struct output out = { .f = NULL };
+	unsigned int mask = (1u << XC_NUM_ACTIONS) - 1, snaplen = 65535, a;
+	struct xc_counts counts[XC_NUM_ACTIONS];
+	uint64_t filtered = 0, lost = 0, kcaptured = 0;
+	int opt, verbose = 0, flush = 0, ret = 1, err;
+	struct cbpf_insn *filter = NULL;
+	struct sigaction sa = { .sa_handler = on_signal };
+	unsigned long v;
+	size_t flen = 0;
+	char *expr = NULL;
+	struct xc *xc;
+
+	prog = strrchr(argv[0], '/') ? strrchr(argv[0], '/') + 1 : argv[0];
+	while ((opt = getopt_long(argc, argv, "a:c:s:vh", longopts, NULL)) != -1) {
+		switch (opt) {
+		case 'a':
+			if (parse_actions(optarg, &mask))
+				return usage_error("-a: not a comma list of aborted,drop,pass,tx,redirect: %s", optarg);
+			break;
+		case 'c':
+			if (parse_uint(optarg, 1, UINT64_MAX >> 1, &v))
+				return usage_error("-c: not a positive count: %s", optarg);
+			out.limit = v;
+			break;
+		case 's':
+			if (parse_uint(optarg, 1, XC_SNAPLEN_MAX, &v))
+				return usage_error("-s: snaplen must be 1..262144: %s", optarg);
+			snaplen = v;
+			break;
+		case 'v':
+			verbose = 1;
+			break;
+		case 'F':
+			flush = 1;
+			break;
+		case 'h':
+			usage(stdout);
+			return 0;
+		default:
+			usage(stderr);
+			return 2;
+		}
+	}
+	if (flush ? argc - optind != 1 : argc - optind < 2)
+		return usage_error("%s", flush ? "--flush takes exactly one argument: HOOK_PIN"
+					       : "HOOK_PIN and OUTPUT are required");
+	xc_init(argv[0], verbose);
+
+	xc = xc_open(argv[optind]);
+	if (!xc)
+		return 1;
+	if (flush) {
+		err = xc_flush(xc);
+		if (err >= 0)
+			fprintf(stderr, "%s: emptied %d slot%s of %s\n", prog, err, err == 1 ? "" : "s",
+				argv[optind]);
+		xc_close(xc);
+		return err < 0;
+	}
+
+	/* Everything that can fail on the user's input fails before the hook is touched. */
+	expr = join_args(argc - optind - 2, argv + optind + 2);
+	if (!expr)
+		goto out;
+	filter = compile_filter(expr, snaplen, &flen);
+	if (!filter)
+		goto out;
+	out.name = argv[optind + 1];
+	if (!strcmp(out.name, "-")) {
+		out.f = stdout;
+	} else {
+		out.f = fopen(out.name, "wb");
+		if (!out.f) {
+			fail(-errno, "cannot write %s", out.name, NULL);
+			goto out;
+		}
+	}
+	/* Few large writes: at 1400-byte packets the default 4 KiB buffer means a syscall
+	 * every 3 packets. Every poll round flushes anyway, so pipes stay live. */
+	setvbuf(out.f, NULL, _IOFBF, 1 << 20);
+	if (write_header(&out, mask, snaplen, expr)) {
+		fail(-errno, "cannot write %s", out.name, NULL);
+		goto out;
+	}
+	if (xc_load(xc, mask, filter, flen, snaplen))
+		goto out;
+
+	/* No SA_RESTART: a signal must interrupt the poll so the loop sees `stop`.
+	 * SIGPIPE is ignored so a closed pipe becomes a write error and the hook is emptied. */
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGHUP, &sa, NULL);
+	signal(SIGPIPE, SIG_IGN);
+
+	out.mono_to_real = mono_to_real();
+	if (xc_start(xc, on_packet, &out))
+		goto out;
+	if (verbose)
+		fprintf(stderr, "%s: capturing on %s%s%s\n", prog, argv[optind], *expr ? ", filter: " : "", expr);
+
+	ret = 0;
+	while (!stop && !out.err && !(out.limit && out.written >= out.limit)) {
+		err = xc_poll(xc, 100);
+		if (err < 0 && err != -EINTR) {
+			fail(err, "%s", "reading the perf buffers failed", NULL);
+			ret = 1;
+			break;
+		}
+		if (fflush(out.f) && !out.err)
+			out.err = errno;
+	}
+	xc_stop(xc);
+	if (fflush(out.f) && !out.err)
+		out.err = errno;
+	if (out.err == EINTR && stop) {
+		/* The stop signal interrupted a write to a reader that was not reading. */
+		fprintf(stderr, "%s: stopped while writing to %s: the last packet may be cut short\n",
+			prog, out.name);
+	} else if (out.err) {
+		fail(-out.err, "cannot write %s", out.name, NULL);
+		ret = 1;
+	}
+
+	xc_counts(xc, counts);
+	for (a = 0; a < XC_NUM_ACTIONS; a++) {
+		filtered += counts[a].filtered;
+		lost += counts[a].lost;
+		kcaptured += counts[a].captured;
+	}
+	if (verbose) {
+		for (a = 0; a < XC_NUM_ACTIONS; a++)
+			if (mask & (1u << a))
+				fprintf(stderr, "%s: %-8s %llu written, %llu matched, %llu filtered, %llu lost\n",
+					prog, xc_action_names[a], (unsigned long long)out.per_action[a],
+					(unsigned long long)counts[a].captured,
+					(unsigned long long)counts[a].filtered, (unsigned long long)counts[a].lost);
+		if (xc_perf_lost(xc))
+			fprintf(stderr, "%s: the perf buffer reported %llu records lost\n", prog,
+				(unsigned long long)xc_perf_lost(xc));
+	}
+	fprintf(stderr, "%llu packets captured, %llu filtered, %llu lost",
+		(unsigned long long)out.written, (unsigned long long)filtered, (unsigned long long)lost);
+	if (kcaptured > out.written)
+		fprintf(stderr, " (%llu more matched after the end)", (unsigned long long)(kcaptured - out.written));
+	fputc('\n', stderr);
+out:
+	xc_close(xc);
+	if (out.f && out.f != stdout)
+		fclose(out.f);
+	free(filter);
+	free(expr);
+	return ret;
+}
