@@ -7,75 +7,31 @@
 #include <bpf/bpf_helpers.h>
 #include <bpf/bpf_endian.h>
 #include "net.bpf.h"
+#include "parse.bpf.h"
 #include "chain.bpf.h"	/* includes xdpcap.bpf.h */
 
 char LICENSE[] SEC("license") = "GPL";
 
-struct vlan_tag {
-	__be16 tci;
-	__be16 proto;	/* the EtherType that follows the tag */
-};
-
-/* XDP_DROP for an echo reply, XDP_PASS for anything else. */
+/* XDP_DROP for an echo reply, XDP_PASS for anything else. parse_l4() has checked the
+ * Ethernet header, at most two VLAN tags, the IP version, IHL >= 5, and that this is not a
+ * later fragment; l4 is past the IPv4 options or right after the fixed IPv6 header (next
+ * header 58 means ICMPv6 comes directly, extension headers are not followed).
+ */
 static __always_inline int ping_verdict(void *data, void *data_end)
 {
-	struct ethhdr *eth = data;
-	void *l3 = eth + 1;
-	__u16 proto;
-	int i;
+	struct l4_info pkt;
+	__u8 *type;
 
-	if (l3 > data_end)
+	if (parse_l4(data, data_end, &pkt) || !pkt.l4)
 		return XDP_PASS;
-	proto = bpf_ntohs(eth->h_proto);
-
-	/* At most two 802.1Q / 802.1ad tags (QinQ). */
-#pragma unroll
-	for (i = 0; i < 2; i++) {
-		struct vlan_tag *tag = l3;
-
-		if (proto != ETH_P_8021Q && proto != ETH_P_8021AD)
-			break;
-		if ((void *)(tag + 1) > data_end)
-			return XDP_PASS;
-		proto = bpf_ntohs(tag->proto);
-		l3 = tag + 1;
-	}
-
-	if (proto == ETH_P_IP) {
-		struct iphdr *ip = l3;
-		struct icmphdr *icmp;
-		__u32 hlen;
-
-		if ((void *)(ip + 1) > data_end)
-			return XDP_PASS;
-		if (ip->version != 4 || ip->ihl < 5 || ip->protocol != IPPROTO_ICMP)
-			return XDP_PASS;
-		/* Only the first fragment carries the ICMP header. */
-		if (bpf_ntohs(ip->frag_off) & IP_OFFSET)
-			return XDP_PASS;
-		hlen = ip->ihl * 4;
-		icmp = l3 + hlen;
-		/* The whole header (options included) and 8 bytes of ICMP must be there. */
-		if ((void *)icmp + sizeof(*icmp) > data_end)
-			return XDP_PASS;
-		return icmp->type == ICMP_ECHOREPLY ? XDP_DROP : XDP_PASS;
-	}
-
-	if (proto == ETH_P_IPV6) {
-		struct ipv6hdr *ip6 = l3;
-		struct icmp6hdr *icmp6;
-
-		if ((void *)(ip6 + 1) > data_end)
-			return XDP_PASS;
-		/* Extension headers are not followed: only ICMPv6 right after the fixed header. */
-		if (ip6->version != 6 || ip6->nexthdr != IPPROTO_ICMPV6_NH)
-			return XDP_PASS;
-		icmp6 = (void *)(ip6 + 1);
-		if ((void *)icmp6 + 8 > data_end)
-			return XDP_PASS;
-		return icmp6->icmp6_type == ICMPV6_ECHO_REPLY ? XDP_DROP : XDP_PASS;
-	}
-
+	/* The whole IP header (options included) and 8 bytes of ICMP must be there. */
+	if (pkt.l4 + 8 > data_end)
+		return XDP_PASS;
+	type = pkt.l4;	/* first byte of struct icmphdr and struct icmp6hdr */
+	if (pkt.eth_proto == ETH_P_IP && pkt.proto == IPPROTO_ICMP)
+		return *type == ICMP_ECHOREPLY ? XDP_DROP : XDP_PASS;
+	if (pkt.eth_proto == ETH_P_IPV6 && pkt.proto == IPPROTO_ICMPV6_NH)
+		return *type == ICMPV6_ECHO_REPLY ? XDP_DROP : XDP_PASS;
 	return XDP_PASS;
 }
 

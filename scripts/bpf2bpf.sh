@@ -18,10 +18,8 @@ set -euo pipefail
 
 PROG=bpf2bpf.sh
 LAB=bpf2bpf
-# shellcheck source=scripts/lib/common.sh
-. "$(dirname "$0")/lib/common.sh"
-# shellcheck source=scripts/lib/tracing.sh
-. "$(dirname "$0")/lib/tracing.sh"
+# shellcheck source=scripts/lib/lab.sh
+. "$(dirname "$0")/lib/lab.sh"
 
 OBJ=$BUILD_DIR/conn_trace.bpf.o
 OBJ_INLINE=$BUILD_DIR/conn_trace_inline.bpf.o
@@ -77,6 +75,7 @@ probe_kprobe() {
 	local fn out
 	for fn in tcp_connect inet_csk_complete_hashdance; do
 		trace "$LINKPIN" probe kprobe "$fn"
+		step_pause
 		if ! out=$("$LINKPIN" probe kprobe "$fn" 2>&1); then
 			[ "$VERBOSE" = 1 ] && echo "$out" >&2
 			REASON=$(first_error <<<"$out")
@@ -91,11 +90,12 @@ FENTRY_LOAD=(bpftool prog loadall "$OBJ_FENTRY" "$PIN/fentry" map name events pi
 probe_fentry() {
 	local out err name
 	trace "${FENTRY_LOAD[@]}"
+	step_pause
 	if out=$("${FENTRY_LOAD[@]}" 2>&1); then
 		return 0
 	fi
 	[ "$VERBOSE" = 1 ] && echo "$out" >&2
-	rm -rf "$PIN/fentry"
+	run_quiet rm -rf "$PIN/fentry"
 	err=$(first_error <<<"$out")
 	[ -n "$err" ] || err=$(tail -n1 <<<"$out")
 	name=$(errno_name "$err")
@@ -107,6 +107,7 @@ probe_fentry() {
 probe_tracepoint() {
 	local out
 	trace "$LINKPIN" probe tracepoint "$TP"
+	step_pause
 	if ! out=$("$LINKPIN" probe tracepoint "$TP" 2>&1); then
 		[ "$VERBOSE" = 1 ] && echo "$out" >&2
 		REASON=$(first_error <<<"$out")
@@ -172,36 +173,19 @@ attach_hook() {
 	esac
 }
 
-up_rollback() {
-	trap - EXIT INT TERM
-	[ "$DRY_RUN" = 1 ] && return 0
-	warn "up did not complete; rolling back"
-	STEP=0 cmd_down
-	exit 1
-}
-
 cmd_up() {
 	need_root up "${ARGS[@]}"
 	check_prereq bpftool:bpftool
 	check_btf
 	check_bpffs
 	check_built "$OBJ" "$OBJ_FENTRY" "$LINKPIN" "$CONN_EVENTS"
-	if [ "$DRY_RUN" != 1 ]; then
-		if is_up; then
-			info "bpf2bpf is already up with hook '$HOOK' (pins in $PIN); nothing to do"
-			return 0
-		fi
-		if [ -f "$(state_file)" ] || [ -e "$PIN" ]; then
-			info "cleaning up what an earlier, incomplete 'up' left"
-			cmd_down
-		fi
-	fi
+	# No device or netns in this lab: only pins, links and the state file.
+	DEV="" NS=""
+	lab_up_begin || return 0
 	tracefs_ensure
 
 	# From here on, any exit before the end (error, die, Ctrl-C) rolls back whatever was made.
-	trap up_rollback EXIT
-	trap 'exit 1' INT TERM
-	state_set STARTED 1
+	lab_up_rollback_on_failure
 	run mkdir -p "$PIN"
 	# The kprobe and tracepoint pairs load everywhere (loading needs no kprobe support);
 	# pinmaps pins `events` by its map name for conn_events and the fentry pair.
@@ -209,8 +193,7 @@ cmd_up() {
 	choose_hook
 	state_set HOOK "$HOOK"
 	attach_hook
-	state_set COMPLETE 1
-	trap - EXIT INT TERM
+	lab_up_done
 
 	[ "$DRY_RUN" = 1 ] && return 0
 	echo "bpf2bpf is up: hook $HOOK, links pinned at $P_LINK_OUT and $P_LINK_IN"
@@ -221,7 +204,7 @@ cmd_up() {
 cmd_down() {
 	need_root down "${ARGS[@]}"
 	local had_state=0 l
-	state_load && had_state=1
+	lab_down_begin && had_state=1
 	# Removing a link pin drops the last reference to the link: that is the detach.
 	for l in "$P_LINK_OUT" "$P_LINK_IN"; do
 		[ ! -e "$l" ] || run_quiet rm -f "$l"
@@ -287,7 +270,8 @@ cmd_watch() {
 CMP_DIR=$PIN/compare
 
 compare_cleanup() {
-	rm -rf "$CMP_DIR" "${CMP_TMP:-}"
+	STEP=0 run_quiet rm -rf "$CMP_DIR"
+	rm -rf "${CMP_TMP:-}"
 	# Leave the lab's own pin dir if it is up; remove it and the root when compare made them.
 	rmdir "$PIN" 2>/dev/null || true
 	rmdir "$BPFLAB_PIN" 2>/dev/null || true
@@ -334,9 +318,13 @@ cmd_compare() {
 	check_built "$OBJ" "$OBJ_INLINE"
 	local v p
 	CMP_TMP=$(mktemp -d)
-	trap compare_cleanup EXIT
-	trap 'exit 1' INT TERM
-	[ "$DRY_RUN" = 1 ] || rm -rf "$CMP_DIR"
+	if [ "$DRY_RUN" = 1 ]; then
+		trap 'rm -rf "$CMP_TMP"' EXIT
+	else
+		trap compare_cleanup EXIT
+		trap 'exit 1' INT TERM
+		[ ! -e "$CMP_DIR" ] || run rm -rf "$CMP_DIR"
+	fi
 	run mkdir -p "$CMP_DIR"
 	for v in noinline inline; do
 		local o=$OBJ
@@ -345,6 +333,7 @@ cmd_compare() {
 		# -d: libbpf debug output including each program's verifier log.
 		trace bpftool -d prog loadall "$o" "$CMP_DIR/$v" pinmaps "$CMP_DIR/$v"
 		[ "$DRY_RUN" = 1 ] && continue
+		step_pause
 		bpftool -d prog loadall "$o" "$CMP_DIR/$v" pinmaps "$CMP_DIR/$v" >"$CMP_TMP/$v.log" 2>&1 ||
 			die "cannot load $o: $(grep -m1 -i 'error' "$CMP_TMP/$v.log")" "run with the same command by hand to see the verifier log"
 		for p in "${PROGS[@]}"; do
@@ -409,6 +398,7 @@ while [ $# -gt 0 ]; do
 	--count | --timeout)
 		[ $# -ge 2 ] || usage_error "$1 needs a number"
 		[[ $2 =~ ^[0-9]+([.][0-9]+)?$ ]] || usage_error "$1: '$2' is not a number"
+		[ "$1" = --timeout ] || [[ $2 =~ ^[0-9]+$ ]] || usage_error "$1: '$2' is not a whole number"
 		WATCH_ARGS+=("$1" "$2") ARGS+=("$1" "$2")
 		shift
 		;;

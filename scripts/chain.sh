@@ -12,12 +12,8 @@ set -euo pipefail
 
 PROG=chain.sh
 LAB=chain
-# shellcheck source=scripts/lib/common.sh
-. "$(dirname "$0")/lib/common.sh"
-# shellcheck source=scripts/lib/progarray.sh
-. "$(dirname "$0")/lib/progarray.sh"
-# shellcheck source=scripts/lib/labup.sh
-. "$(dirname "$0")/lib/labup.sh"
+# shellcheck source=scripts/lib/lab.sh
+. "$(dirname "$0")/lib/lab.sh"
 
 CHAIN_NS=${CHAIN_NS:-bpflab-ch}
 CHAIN_HOSTIF=${CHAIN_HOSTIF:-bpflabch0}
@@ -105,11 +101,7 @@ cmd_down() {
 	need_root down "${ARGS[@]}"
 	check_prereq bpftool:bpftool ip:iproute2 jq:jq
 	local had_state=0
-	if state_load; then
-		had_state=1
-	else
-		lab_target "$OPT_DEV" "$CHAIN_HOSTIF" "$CHAIN_NS"
-	fi
+	lab_down_begin && had_state=1
 	xdp_detach_if_ours "${DEV:-}" "$P_ROOT" "${XDP_MODE:-}"
 	[ -z "${NS:-}" ] || netns_down "$NS" "${DEV:-}"
 	prog_array_empty "$PIN/root_array"

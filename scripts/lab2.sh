@@ -12,10 +12,8 @@ set -euo pipefail
 
 PROG=lab2.sh
 LAB=lab2
-# shellcheck source=scripts/lib/common.sh
-. "$(dirname "$0")/lib/common.sh"
-# shellcheck source=scripts/lib/traffic.sh
-. "$(dirname "$0")/lib/traffic.sh"
+# shellcheck source=scripts/lib/lab.sh
+. "$(dirname "$0")/lib/lab.sh"
 
 # Defaults of the lab topology; tests override them to get names of their own.
 LAB2_NS=${LAB2_NS:-bpflab}
@@ -61,21 +59,8 @@ P_SOCKOPS=$PIN/bpf_sockops
 P_SKMSG=$PIN/bpf_redir
 P_MAP=$PIN/sock_ops_map
 
-# The id of a pinned program or map, empty if the pin is not there.
-pinned_id() { # prog|map PATH
-	[ -e "$2" ] || return 0
-	bpftool -j "$1" show pinned "$2" 2>/dev/null | jq -r '.id // empty'
-}
-
 resolve_targets() {
-	if [ -n "$OPT_DEV" ]; then
-		ip link show "$OPT_DEV" >/dev/null 2>&1 || die "device '$OPT_DEV' does not exist" "list devices with: ip link"
-		XDP_DEV=$OPT_DEV
-		NS=
-	else
-		XDP_DEV=$LAB2_HOSTIF
-		NS=$LAB2_NS
-	fi
+	lab_target "$OPT_DEV" "$LAB2_HOSTIF" "$LAB2_NS"
 	if [ -n "$OPT_CGROUP" ]; then
 		[ -d "$OPT_CGROUP" ] || die "cgroup '$OPT_CGROUP' does not exist" "give a cgroup v2 directory, e.g. $(cgroup2_root)"
 		[ "$(stat -f -c %T "$OPT_CGROUP")" = cgroup2fs ] ||
@@ -91,16 +76,13 @@ resolve_targets() {
 	fi
 }
 
-is_up() {
-	state_load && [ "${COMPLETE:-0}" = 1 ] && [ -e "$P_XDP" ] && [ -e "$P_SOCKOPS" ]
+# The id of the sock_ops program attached to cgroup $1 (empty if none).
+cgroup_sockops_id() {
+	bpftool -j cgroup show "$1" 2>/dev/null | jq -r '.[] | select(.attach_type == "cgroup_sock_ops" or .attach_type == "sock_ops") | .id' | head -n1
 }
 
-up_rollback() {
-	trap - EXIT INT TERM
-	[ "$DRY_RUN" = 1 ] && return 0
-	warn "up did not complete; rolling back"
-	STEP=0 cmd_down
-	exit 1
+is_up() {
+	state_load && [ "${COMPLETE:-0}" = 1 ] && [ -e "$P_XDP" ] && [ -e "$P_SOCKOPS" ]
 }
 
 cmd_up() {
@@ -110,52 +92,43 @@ cmd_up() {
 	check_bpffs
 	check_built "$OBJ_XDP" "$OBJ_SOCKOPS" "$OBJ_SKMSG"
 	resolve_targets
-
+	lab_up_begin || return 0
 	if [ "$DRY_RUN" != 1 ]; then
-		if is_up; then
-			info "lab2 is already up (pins in $PIN); nothing to do"
-			return 0
-		fi
-		if [ -f "$(state_file)" ]; then
-			info "cleaning up what an earlier, incomplete 'up' left"
-			cmd_down
-		fi
-		[ ! -e "$PIN" ] || die "$PIN already exists but no lab2 state records it" "remove it: rm -r $PIN"
-		if [ -n "$NS" ] && ip link show "$XDP_DEV" >/dev/null 2>&1; then
-			die "device $XDP_DEV already exists" "is another lab2 up? otherwise: ip link del $XDP_DEV"
-		fi
+		# Never take over what is not the lab's: a cgroup of the lab's name, or a cgroup's sock_ops slot.
+		[ "$CG_OWNED" = 0 ] || [ ! -d "$CGROUP" ] ||
+			die "cgroup $CGROUP already exists" "is another lab2 up (another BPFLAB_PIN)? otherwise: rmdir $CGROUP, or use --cgroup $CGROUP"
+		[ "$CG_OWNED" = 1 ] || [ -z "$(cgroup_sockops_id "$CGROUP")" ] ||
+			die "$CGROUP already has a sock_ops program (id $(cgroup_sockops_id "$CGROUP"))" "bpftool cgroup show $CGROUP; lab2 will not replace it"
 	fi
 
 	# From here on, any exit before the end (error, die, Ctrl-C) rolls back whatever was made.
-	trap up_rollback EXIT
-	trap 'exit 1' INT TERM
-	state_set NS "$NS"
-	state_set XDP_DEV "$XDP_DEV"
+	lab_up_rollback_on_failure
 	state_set CGROUP "$CGROUP"
 	state_set CG_OWNED "$CG_OWNED"
 
 	# Goal 1: XDP
 	[ -z "$NS" ] || netns_up "$NS" "$LAB2_HOSTIF" "$LAB2_PEERIF" "$LAB2_HOSTIP" "$LAB2_PEERIP"
 	run mkdir -p "$PIN"
-	# pinmaps: the program's maps (the xdpcap exit hook) are pinned next to it by map name.
+	# pinmaps: the program's maps (the xdpcap exit hook, the chain maps) are pinned next to it by map name.
 	run bpftool prog load "$OBJ_XDP" "$P_XDP" pinmaps "$PIN"
-	xdp_attach "$P_XDP" "$XDP_DEV"
+	[ "$DRY_RUN" = 1 ] || state_set XDP_ID "$(pinned_id prog "$P_XDP")"
+	xdp_attach "$P_XDP" "$DEV"
 	state_set XDP_MODE "$XDP_MODE"
 
 	# Goal 2: sockops + sk_msg sharing sock_ops_map
 	run bpftool prog load "$OBJ_SOCKOPS" "$P_SOCKOPS" pinmaps "$PIN"
+	[ "$DRY_RUN" = 1 ] || state_set SOCKOPS_ID "$(pinned_id prog "$P_SOCKOPS")"
 	run bpftool prog load "$OBJ_SKMSG" "$P_SKMSG" map name sock_ops_map pinned "$P_MAP"
 	# The verdict program goes on the map before any socket can be inserted (before the cgroup attach).
 	run bpftool prog attach pinned "$P_SKMSG" msg_verdict pinned "$P_MAP"
-	[ "$CG_OWNED" = 0 ] || cgroup_make "$CGROUP"
+	[ "$CG_OWNED" = 0 ] || run mkdir "$CGROUP"
 	run bpftool cgroup attach "$CGROUP" sock_ops pinned "$P_SOCKOPS" ||
 		die "cannot attach sock_ops to $CGROUP" "EPERM here usually means a parent cgroup has a program attached without 'multi': bpftool cgroup tree"
-	state_set COMPLETE 1
-	trap - EXIT INT TERM
+	lab_up_done
 
 	[ "$DRY_RUN" = 1 ] && return 0
 	echo "lab2 is up:"
-	echo "  XDP xdp_drop_ping on $XDP_DEV ($XDP_MODE); pins in $PIN"
+	echo "  XDP xdp_drop_ping on $DEV ($XDP_MODE); pins in $PIN"
 	[ -z "$NS" ] || echo "  try: ping $LAB2_PEERIP   (the peer in netns $NS answers, the replies are dropped)"
 	echo "  sockops on $CGROUP; run a command inside it with:"
 	echo "    sh -c 'echo \$\$ > $CGROUP/cgroup.procs && exec YOUR_COMMAND'"
@@ -164,36 +137,30 @@ cmd_up() {
 cmd_down() {
 	need_root down "${ARGS[@]}"
 	check_prereq bpftool:bpftool ip:iproute2 jq:jq
-	local had_state=0 attached
-	if state_load; then
-		had_state=1
-	else
-		# No state: derive from options/defaults, so `down` still cleans a lab made without one.
-		resolve_targets
-		CG_OWNED=${CG_OWNED:-1}
-	fi
+	local had_state=0 so_id
+	# Without a state file only the lab's own pins are removed (see scripts/lib/labup.sh).
+	CGROUP="" CG_OWNED=0 XDP_ID="" SOCKOPS_ID=""
+	lab_down_begin && had_state=1
 
 	# Reverse order of up.
-	if [ -n "${CGROUP:-}" ] && [ -d "$CGROUP" ] && [ -e "$P_SOCKOPS" ]; then
-		run_quiet bpftool cgroup detach "$CGROUP" sock_ops pinned "$P_SOCKOPS"
+	so_id=$(pinned_id prog "$P_SOCKOPS")
+	so_id=${so_id:-$SOCKOPS_ID}
+	if [ -n "$CGROUP" ] && [ -d "$CGROUP" ] && [ -n "$so_id" ] && [ "$(cgroup_sockops_id "$CGROUP")" = "$so_id" ]; then
+		if [ -e "$P_SOCKOPS" ]; then
+			run_quiet bpftool cgroup detach "$CGROUP" sock_ops pinned "$P_SOCKOPS"
+		else
+			run_quiet bpftool cgroup detach "$CGROUP" sock_ops id "$so_id"
+		fi
 	fi
-	[ "${CG_OWNED:-0}" = 1 ] && [ -n "${CGROUP:-}" ] && cgroup_remove "$CGROUP"
+	[ "$CG_OWNED" = 1 ] && [ -n "$CGROUP" ] && cgroup_remove "$CGROUP"
 	if [ -e "$P_SKMSG" ] && [ -e "$P_MAP" ]; then
 		run_quiet bpftool prog detach pinned "$P_SKMSG" msg_verdict pinned "$P_MAP"
 	fi
-	# Detach XDP only if the program on the device is ours.
-	if [ -n "${XDP_DEV:-}" ] && [ -e "$P_XDP" ]; then
-		attached=$(xdp_prog_id "$XDP_DEV")
-		if [ -n "$attached" ] && [ "$attached" = "$(pinned_id prog "$P_XDP")" ]; then
-			xdp_detach "$XDP_DEV" "${XDP_MODE:-xdpgeneric}"
-			# Unknown or wrong mode recorded (killed up): try the other one.
-			[ -z "$(xdp_prog_id "$XDP_DEV")" ] || xdp_detach "$XDP_DEV" xdpdrv
-		fi
-	fi
-	[ -z "${NS:-}" ] || netns_down "$NS" "${XDP_DEV:-}"
+	xdp_detach_if_ours "$DEV" "$P_XDP" "${XDP_MODE:-xdpgeneric}" "$XDP_ID"
+	[ -z "$NS" ] || netns_down "$NS" "$DEV"
 	pins_remove "$PIN"
 	state_clear
-	[ "$DRY_RUN" = 1 ] || [ "$had_state" = 1 ] || [ "$ACTION" != down ] || info "lab2 was not up (cleaned up anything left)"
+	[ "$DRY_RUN" = 1 ] || [ "$had_state" = 1 ] || [ "$ACTION" != down ] || info "lab2 was not up (removed any pins left in $PIN)"
 	return 0
 }
 
@@ -214,7 +181,7 @@ cmd_status() {
 	xdp_id=$(pinned_id prog "$P_XDP")
 	sockops_id=$(pinned_id prog "$P_SOCKOPS")
 	map_id=$(pinned_id map "$P_MAP")
-	[ -z "${XDP_DEV:-}" ] || attached=$(xdp_prog_id "$XDP_DEV")
+	[ -z "${DEV:-}" ] || attached=$(xdp_prog_id "$DEV")
 	if [ -n "${CGROUP:-}" ] && [ -n "$sockops_id" ] && [ -d "$CGROUP" ]; then
 		trace bpftool cgroup show "$CGROUP"
 		bpftool -j cgroup show "$CGROUP" 2>/dev/null | jq -e --argjson id "$sockops_id" 'any(.[]; .id == $id)' >/dev/null &&
@@ -225,7 +192,7 @@ cmd_status() {
 		entries=$(sockhash_entries)
 	fi
 	if [ "$OPT_JSON" = 1 ]; then
-		jq -n --argjson up "$up" --arg pin "$PIN" --arg dev "${XDP_DEV:-}" --arg mode "${XDP_MODE:-}" \
+		jq -n --argjson up "$up" --arg pin "$PIN" --arg dev "${DEV:-}" --arg mode "${XDP_MODE:-}" \
 			--arg xdp "$xdp_id" --arg att "$attached" --arg cg "${CGROUP:-}" --arg so "$sockops_id" \
 			--argjson cga "$cg_attached" --arg map "$map_id" --argjson n "${entries:-0}" --arg ns "${NS:-}" \
 			'{up: $up, pin_dir: $pin, netns: $ns,
@@ -235,8 +202,15 @@ cmd_status() {
 			  sock_ops_map: {map_id: ($map | tonumber? // null), entries: $n}}'
 		return 0
 	fi
-	echo "lab2: $([ "$up" = true ] && echo up || echo down)  (pins: $PIN)"
-	[ "$up" = true ] || return 0
+	if [ "$up" = true ]; then
+		echo "lab2: up  (pins: $PIN)"
+	elif [ -f "$(state_file)" ] || [ -e "$PIN" ]; then
+		echo "lab2: incomplete: an earlier up did not finish; run '$PROG down'  (pins: $PIN)"
+		return 0
+	else
+		echo "lab2: down  (pins: $PIN)"
+		return 0
+	fi
 	echo "--- programs and maps pinned"
 	run ls "$PIN"
 	run bpftool prog show pinned "$P_XDP"
@@ -244,7 +218,7 @@ cmd_status() {
 	run bpftool prog show pinned "$P_SKMSG"
 	run bpftool map show pinned "$P_MAP"
 	echo "--- XDP attachment"
-	run bpftool net show dev "$XDP_DEV"
+	run bpftool net show dev "$DEV"
 	echo "--- cgroup attachment"
 	run bpftool cgroup show "$CGROUP"
 	echo "--- sock_ops_map: $entries live entries (one per socket of a redirected connection)"
@@ -255,37 +229,41 @@ demo_cleanup() {
 	rm -rf "$DEMO_TMP"
 }
 
+# One exchange with tcpdump on lo; prints what the capture holds.
+demo_round() { # LABEL CGROUP_OR_EMPTY PCAP
+	local label=$1 cg=$2 pcap=$3
+	capture_start lo "$pcap" tcp port "$LAB2_DEMO_PORT"
+	tcp_exchange "$LAB2_DEMO_PORT" "$cg" 3
+	capture_stop
+	run tcpdump -nr "$pcap"
+	[ "$DRY_RUN" = 1 ] && return 0
+	echo "== $label: $(pcap_count "$pcap") packets on lo: $(pcap_count "$pcap" 'tcp[tcpflags] & tcp-syn != 0') SYN," \
+		"$(pcap_count "$pcap" 'tcp[tcpflags] & tcp-fin != 0') FIN, $(pcap_count "$pcap" "$PAYLOAD_FILTER") with payload"
+}
+
 cmd_demo() {
 	need_root demo "${ARGS[@]}"
 	check_prereq bpftool:bpftool tcpdump:tcpdump socat:socat jq:jq ss:iproute2
-	is_up || die "lab2 is not up" "run: $PROG up"
-	local tmp n_in n_out
-	tmp=$(mktemp -d)
-	DEMO_TMP=$tmp
+	if [ "$DRY_RUN" = 1 ]; then
+		state_load || resolve_targets
+	else
+		is_up || die "lab2 is not up" "run: $PROG up"
+	fi
+	DEMO_TMP=$(mktemp -d)
 	trap demo_cleanup EXIT
 
 	echo "== 1. TCP exchange on 127.0.0.1:$LAB2_DEMO_PORT inside the lab cgroup $CGROUP"
-	capture_start lo "$tmp/in.pcap" tcp port "$LAB2_DEMO_PORT"
-	tcp_exchange "$LAB2_DEMO_PORT" "$CGROUP" 3
-	capture_stop
-	run tcpdump -nr "$tmp/in.pcap"
-	n_in=$(pcap_count "$tmp/in.pcap" "$PAYLOAD_FILTER")
-
+	demo_round "inside the lab cgroup" "$CGROUP" "$DEMO_TMP/in.pcap"
 	if [ "$CGROUP" = "$(cgroup2_root)" ]; then
 		echo "== 2. skipped: the lab is attached to the root cgroup, so every process is inside it"
-		echo "== payload packets on lo: $n_in with the lab"
 		return 0
 	fi
 	echo
 	echo "== 2. the same exchange outside the lab cgroup (no sockmap redirect)"
-	capture_start lo "$tmp/out.pcap" tcp port "$LAB2_DEMO_PORT"
-	tcp_exchange "$LAB2_DEMO_PORT" "" 3
-	capture_stop
-	run tcpdump -nr "$tmp/out.pcap"
-	n_out=$(pcap_count "$tmp/out.pcap" "$PAYLOAD_FILTER")
+	demo_round "outside the lab cgroup" "" "$DEMO_TMP/out.pcap"
 	echo
-	echo "== payload packets seen on lo: $n_in inside the lab cgroup, $n_out outside it"
-	echo "   (inside, tcpdump sees only the handshake and the teardown: data went socket to socket)"
+	echo "Inside the lab cgroup tcpdump sees only the handshake and the teardown: the data went"
+	echo "from socket to socket through sock_ops_map, not through TCP/IP and lo."
 }
 
 OPT_DEV="" OPT_CGROUP="" OPT_JSON=0 ACTION=""

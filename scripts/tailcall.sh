@@ -14,12 +14,8 @@ set -euo pipefail
 
 PROG=tailcall.sh
 LAB=tailcall
-# shellcheck source=scripts/lib/common.sh
-. "$(dirname "$0")/lib/common.sh"
-# shellcheck source=scripts/lib/progarray.sh
-. "$(dirname "$0")/lib/progarray.sh"
-# shellcheck source=scripts/lib/labup.sh
-. "$(dirname "$0")/lib/labup.sh"
+# shellcheck source=scripts/lib/lab.sh
+. "$(dirname "$0")/lib/lab.sh"
 
 TC_NS=${TC_NS:-bpflab-tc}
 TC_HOSTIF=${TC_HOSTIF:-bpflabtc0}
@@ -93,12 +89,7 @@ cmd_down() {
 	need_root down "${ARGS[@]}"
 	check_prereq bpftool:bpftool ip:iproute2 tc:iproute2
 	local had_state=0
-	if state_load; then
-		had_state=1
-	else
-		lab_target "$OPT_DEV" "$TC_HOSTIF" "$TC_NS"
-		PREF=$TC_PREF
-	fi
+	lab_down_begin && had_state=1
 	if [ -n "${DEV:-}" ] && [ -n "$(tc_ingress_prog_id "$DEV" "${PREF:-$TC_PREF}")" ]; then
 		tc_ingress_detach "$DEV" "${PREF:-$TC_PREF}" "${QDISC_OWNED:-0}"
 	elif [ "${QDISC_OWNED:-0}" = 1 ]; then

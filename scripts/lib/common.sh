@@ -13,7 +13,7 @@
 #   need_root "$@"    re-exec through sudo when not root (dry-run needs no root)
 #   check_prereq cmd:package ...   missing tool -> error naming the Debian package
 #   check_btf, check_bpffs, cgroup2_root, pin_dir, state_* (see below)
-#   netns_up/netns_down, cgroup_make/cgroup_remove, xdp_attach/xdp_detach
+#   netns_up/netns_down/netns_exists, cgroup_remove, xdp_attach/xdp_detach
 
 BPFLAB_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 BUILD_DIR=${BPFLAB_BUILD:-$BPFLAB_ROOT/build}
@@ -152,6 +152,7 @@ state_load() {
 state_clear() {
 	[ "$DRY_RUN" = 1 ] && return 0
 	rm -f "$(state_file)"
+	rmdir "$BPFLAB_RUN" 2>/dev/null || true
 }
 
 # ---- network namespace topology (xdp-tutorial testenv style)
@@ -178,12 +179,16 @@ netns_up() { # NS HOSTIF PEERIF HOSTIP PEERIP
 	run ip -n "$ns" neigh replace "$hip" lladdr "$hmac" dev "$pif" nud permanent
 }
 
+netns_exists() { # NS
+	ip netns list 2>/dev/null | awk '{ print $1 }' | grep -qxF "$1"
+}
+
 netns_down() { # NS HOSTIF
 	local ns=$1 hif=$2 pids
 	if [ -n "$hif" ] && ip link show "$hif" >/dev/null 2>&1; then
 		run_quiet ip link del "$hif"
 	fi
-	if ip netns list 2>/dev/null | grep -qw "^$ns"; then
+	if netns_exists "$ns"; then
 		# A namespace with processes in it would linger after `ip netns del`.
 		pids=$(ip netns pids "$ns" 2>/dev/null | tr '\n' ' ')
 		# shellcheck disable=SC2086 # pid list is word-split on purpose
@@ -193,14 +198,12 @@ netns_down() { # NS HOSTIF
 }
 
 # ---- a dedicated cgroup v2 directory
-cgroup_make() { # PATH
-	[ -d "$1" ] || run mkdir "$1"
-}
 cgroup_remove() { # PATH: move leftover processes to the parent, then remove
 	local cg=$1 pid
 	[ -d "$cg" ] || return 0
 	if [ "$DRY_RUN" != 1 ]; then
 		while read -r pid; do
+			trace sh -c "echo $pid > $(dirname "$cg")/cgroup.procs"
 			echo "$pid" >"$(dirname "$cg")/cgroup.procs" 2>/dev/null || true
 		done <"$cg/cgroup.procs"
 	fi
@@ -219,6 +222,10 @@ xdp_attach() { # PINNED_PROG DEV
 		return 0
 	fi
 	[ "$VERBOSE" = 1 ] && echo "$err" >&2
+	case "$err" in
+	*"resource busy"* | *EBUSY* | *"File exists"*)
+		die "cannot attach XDP to $dev: another XDP program is attached" "see it with: bpftool net show dev $dev" ;;
+	esac
 	info "native XDP not available on $dev, falling back to generic (skb) mode"
 	XDP_MODE=xdpgeneric
 	run bpftool net attach xdpgeneric pinned "$prog" dev "$dev" ||
@@ -240,5 +247,7 @@ pins_remove() { # DIR
 	[ -d "$1" ] || return 0
 	run_quiet rm -rf "$1"
 	# Remove the top-level pin dir too when it became empty.
-	[ "$DRY_RUN" = 1 ] || rmdir "$(dirname "$1")" 2>/dev/null || true
+	if [ "$DRY_RUN" != 1 ] && [ -z "$(ls -A "$(dirname "$1")" 2>/dev/null)" ]; then
+		run_quiet rmdir "$(dirname "$1")"
+	fi
 }

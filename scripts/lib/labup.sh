@@ -7,10 +7,17 @@
 #
 #   lab_target OPT_DEV HOSTIF NS     sets DEV and NS: --dev IFACE (must exist, NS empty) or the veth
 #   lab_up_begin                     0: go on with up; 1: already up, nothing to do. Cleans up
-#                                    after an incomplete up; refuses a stray pin dir or device.
-#   lab_up_rollback_on_failure       from here on, a failure or ^C runs cmd_down and exits 1
+#                                    after an incomplete up; refuses a stray pin dir, or a netns
+#                                    or device of the lab's name that it did not make.
+#   lab_up_rollback_on_failure       from here on, any exit before lab_up_done (error, die, ^C)
+#                                    runs cmd_down and exits 1
 #   lab_up_done                      up completed: state COMPLETE=1, rollback trap removed
+#   lab_down_begin                   load what up recorded; 1 (and NS, DEV empty) if nothing was
 #   xdp_detach_if_ours DEV PIN MODE  detach XDP from DEV only if the program there is PIN's
+#
+# Ownership rule: `down` removes a netns, device or cgroup only when the state file says this
+# lab's `up` created it. Without a state file it removes only its own pins (and detaches a
+# program only where it is the pinned one), never something that merely has the lab's name.
 
 lab_target() { # OPT_DEV HOSTIF NS
 	if [ -n "$1" ]; then
@@ -25,38 +32,57 @@ lab_up_begin() {
 	local pin
 	pin=$(pin_dir)
 	[ "$DRY_RUN" = 1 ] && return 0
-	if is_up; then
+	# Subshells: the old state that is_up and cmd_down load must not replace this run's options.
+	if (is_up); then
 		info "$LAB is already up (pins in $pin); nothing to do"
 		return 1
 	fi
 	if [ -f "$(state_file)" ]; then
 		info "cleaning up what an earlier, incomplete 'up' left"
-		cmd_down
+		(cmd_down)
 	fi
 	[ ! -e "$pin" ] || die "$pin already exists but no $LAB state records it" "remove it: rm -r $pin"
-	if [ -n "$NS" ] && ip link show "$DEV" >/dev/null 2>&1; then
-		die "device $DEV already exists" "is another $LAB lab up? otherwise: ip link del $DEV"
+	if [ -n "$NS" ]; then
+		! netns_exists "$NS" || die "network namespace $NS already exists" "is another $LAB lab up (another BPFLAB_PIN)? otherwise: ip netns del $NS"
+		! ip link show "$DEV" >/dev/null 2>&1 || die "device $DEV already exists" "is another $LAB lab up? otherwise: ip link del $DEV"
 	fi
 	return 0
 }
 
+lab_up_rollback() {
+	trap - EXIT INT TERM
+	[ "$DRY_RUN" = 1 ] && return 0
+	warn "up did not complete; rolling back"
+	STEP=0 cmd_down
+	exit 1
+}
+
 lab_up_rollback_on_failure() {
-	trap 'trap - ERR INT TERM; warn "up failed; rolling back"; DRY_RUN=0 STEP=0 cmd_down; exit 1' ERR INT TERM
+	trap lab_up_rollback EXIT
+	trap 'exit 1' INT TERM
+	# Recorded before they exist (lab_up_begin checked they did not), so a killed up is undone too.
 	state_set NS "$NS"
 	state_set DEV "$DEV"
 }
 
 lab_up_done() {
 	state_set COMPLETE 1
-	trap - ERR INT TERM
+	trap - EXIT INT TERM
+}
+
+lab_down_begin() {
+	NS="" DEV=""
+	state_load
 }
 
 # down must not detach someone else's program (e.g. after --dev on a device that changed hands).
-xdp_detach_if_ours() { # DEV PINNED_PROG MODE
-	local dev=$1 pin=$2 mode=${3:-xdpgeneric} attached
-	[ -n "$dev" ] && [ -e "$pin" ] || return 0
+# ID: the program id recorded at load time, for when the pin is gone already.
+xdp_detach_if_ours() { # DEV PINNED_PROG MODE [ID]
+	local dev=$1 pin=$2 mode=${3:-xdpgeneric} id=${4:-} attached
+	[ -n "$dev" ] || return 0
+	[ ! -e "$pin" ] || id=$(bpftool -j prog show pinned "$pin" 2>/dev/null | jq -r '.id // empty')
 	attached=$(xdp_prog_id "$dev")
-	[ -n "$attached" ] && [ "$attached" = "$(bpftool -j prog show pinned "$pin" 2>/dev/null | jq -r '.id // empty')" ] || return 0
+	[ -n "$attached" ] && [ "$attached" = "$id" ] || return 0
 	xdp_detach "$dev" "$mode"
 	# Unknown or wrong mode recorded (killed up, or re-attached by hand): try the other one.
 	[ -z "$(xdp_prog_id "$dev")" ] || xdp_detach "$dev" "$([ "$mode" = xdpdrv ] && echo xdpgeneric || echo xdpdrv)"

@@ -20,17 +20,27 @@ tcp_exchange() { # PORT CG [COUNT]
 	local -a wrap=()
 	[ -z "$cg" ] || wrap=(cg_exec "$cg")
 	trace socat "TCP4-LISTEN:$port,bind=127.0.0.1,reuseaddr" SYSTEM:cat
+	if [ "$DRY_RUN" = 1 ]; then
+		trace socat - "TCP4:127.0.0.1:$port"
+		return 0
+	fi
 	"${wrap[@]}" timeout 10 socat -T 5 "TCP4-LISTEN:$port,bind=127.0.0.1,reuseaddr" SYSTEM:cat &
 	srv=$!
-	# Wait (bounded) until the listener is there.
-	for ((i = 0; i < 50; i++)); do
-		ss -Htln "sport = :$port" 2>/dev/null | grep -q . && break
-		sleep 0.1
-	done
+	wait_listen "$port" || true
 	trace socat - "TCP4:127.0.0.1:$port"
 	for ((i = 1; i <= count; i++)); do echo "bpflab message $i"; done |
 		"${wrap[@]}" timeout 10 socat -t 1 - "TCP4:127.0.0.1:$port"
 	wait "$srv" 2>/dev/null || true
+}
+
+# Wait (at most 5 s) until a TCP listener is bound to PORT.
+wait_listen() { # PORT
+	local i
+	for ((i = 0; i < 50; i++)); do
+		ss -Htln "sport = :$1" 2>/dev/null | grep -q . && return 0
+		sleep 0.1
+	done
+	return 1
 }
 
 # Start tcpdump on IFACE writing FILE; sets CAPTURE_PID. Returns once tcpdump listens.
@@ -39,6 +49,7 @@ capture_start() { # IFACE FILE FILTER...
 	shift 2
 	# -Z root: tcpdump would otherwise drop to user tcpdump and fail to write into a root-only dir.
 	trace tcpdump -Z root --immediate-mode -i "$dev" -U -n -w "$file" "$@"
+	[ "$DRY_RUN" = 1 ] && return 0
 	timeout 30 tcpdump -Z root --immediate-mode -i "$dev" -U -n -w "$file" "$@" 2>"$file.log" &
 	CAPTURE_PID=$!
 	for ((i = 0; i < 50; i++)); do
@@ -50,6 +61,7 @@ capture_start() { # IFACE FILE FILTER...
 }
 
 capture_stop() {
+	[ -n "${CAPTURE_PID:-}" ] || return 0
 	sleep 0.3 # let the last packets reach the file (-U writes packet by packet)
 	kill -INT "$CAPTURE_PID" 2>/dev/null || true
 	wait "$CAPTURE_PID" 2>/dev/null || true

@@ -48,7 +48,7 @@ tcp_connect_fixed() { # 4|6 ADDR S C
 	[ "$fam" = 6 ] && bind="[$addr]"
 	timeout 10 socat -T 3 "TCP$fam-LISTEN:$s,bind=$bind,reuseaddr" OPEN:/dev/null &
 	srv=$!
-	bl_wait_for 5 sh -c "ss -Htln 'sport = :$s' | grep -q ."
+	(bl_use_lib && wait_listen "$s")
 	echo hello | timeout 5 socat -T 3 - "TCP$fam:$bind:$s,sourceport=$c,reuseaddr"
 	wait "$srv" || true
 }
@@ -152,7 +152,7 @@ tcp_connect_fixed() { # 4|6 ADDR S C
 	local s=$((S4 + 7000)) srv i fd
 	timeout 20 socat "TCP4-LISTEN:$s,bind=127.0.0.1,reuseaddr,fork,backlog=256" OPEN:/dev/null &
 	srv=$!
-	bl_wait_for 5 sh -c "ss -Htln 'sport = :$s' | grep -q ."
+	(bl_use_lib && wait_listen "$s")
 	# One page per CPU, not read for 1 s: a burst of 100 connections (200 events) overflows it.
 	reader_start "$BL_TMP/evl" --pages 1 --pause 1
 	# (bats owns fd 3: let bash pick the fd)
@@ -287,7 +287,7 @@ tcp_connect_fixed() { # 4|6 ADDR S C
 	[ "$before" -eq 0 ]
 }
 
-@test "down leaves no link, program or pin; is idempotent; up works again after a half-made up" {
+@test "down leaves no link, program or pin; is idempotent; stray pins are refused by up, removed by down" {
 	local kind id
 	[ "$(wc -l <"$BL_TMP/ids")" -eq 7 ]
 	run "$BPF2BPF" down
@@ -304,9 +304,14 @@ tcp_connect_fixed() { # 4|6 ADDR S C
 	bl_snapshot >"$BL_TMP/before"
 	run "$BPF2BPF" down
 	[ "$status" -eq 0 ]
-	# A half-made up: programs loaded and pinned, nothing attached, no state.
+	# Pins no state records (loaded by hand): up refuses to adopt them, down removes them.
 	mkdir -p "$PIN"
 	bpftool prog loadall "$BUILD/conn_trace.bpf.o" "$PIN" pinmaps "$PIN"
+	run "$BPF2BPF" up
+	[ "$status" -eq 1 ]
+	[[ "$output" == *"already exists but no bpf2bpf state records it"* ]]
+	"$BPF2BPF" down
+	[ ! -e "$PIN" ]
 	run "$BPF2BPF" up
 	[ "$status" -eq 0 ]
 	[ -e "$PIN/link_in" ]

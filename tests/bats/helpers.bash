@@ -7,6 +7,7 @@
 BPFLAB_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 BUILD=$BPFLAB_ROOT/build
 SCRIPTS=$BPFLAB_ROOT/scripts
+BL_CGROUP2=$(awk '$3 == "cgroup2" { print $2; exit }' /proc/mounts)
 
 # Unique names per test file run. Interface names must stay under 16 characters.
 #   BL_ID  short id (4 hex digits + letters), BL_NS netns, BL_HOST/BL_PEER veth ends,
@@ -25,16 +26,20 @@ bl_setup_names() {
 
 # A cgroup v2 directory for this test (not created here).
 bl_cgroup_path() {
-	echo "$(awk '$3 == "cgroup2" { print $2; exit }' /proc/mounts)/bpflab-test-$BL_ID"
+	echo "$BL_CGROUP2/bpflab-test-$BL_ID"
+}
+
+# A TCP/UDP port for this test run: 10000-31999, below the ephemeral range (32768-60999),
+# so no client socket of the machine holds it. N (0-9) picks one of ten per run.
+bl_port() { # [N]
+	echo $((10000 + (0x$BL_ID % 2000) * 10 + ${1:-0}))
 }
 
 # Source the lab scripts' libraries (inside a subshell, to keep the test's environment).
 bl_use_lib() {
 	PROG=bats
-	# shellcheck source=scripts/lib/common.sh
-	. "$SCRIPTS/lib/common.sh"
-	# shellcheck source=scripts/lib/traffic.sh
-	. "$SCRIPTS/lib/traffic.sh"
+	# shellcheck source=scripts/lib/lab.sh
+	. "$SCRIPTS/lib/lab.sh"
 }
 
 # A test netns + veth pair: host BL_HOST 198.18.x.1 <-> BL_PEER 198.18.x.2 in BL_NS.
@@ -53,30 +58,33 @@ bl_topology_down() {
 	) 2>/dev/null
 }
 
-# Everything a lab could leave in the kernel, one sorted line each.
+# Everything a lab could leave in the kernel, one sorted line each. Program, map and link
+# ids come from build/bpfids, which does not open the objects (see tools/bpfids.c).
 bl_snapshot() {
 	{
-		bpftool prog list 2>/dev/null | sed -n 's/^\([0-9]*\): .*/prog \1/p'
-		bpftool map list 2>/dev/null | sed -n 's/^\([0-9]*\): .*/map \1/p'
-		bpftool link list 2>/dev/null | sed -n 's/^\([0-9]*\): .*/link \1/p'
+		"$BUILD/bpfids"
 		ip netns list 2>/dev/null | awk '{ print "netns " $1 }'
 		ip -o link show 2>/dev/null | awk -F': ' '{ split($2, a, "@"); print "dev " a[1] }'
 		ip -o link show 2>/dev/null | grep -o 'prog/xdp[a-z]* id [0-9]*' | sed 's/^/xdp /'
-		bpftool cgroup tree "$(awk '$3 == "cgroup2" { print $2; exit }' /proc/mounts)" 2>/dev/null |
+		bpftool cgroup tree "$BL_CGROUP2" 2>/dev/null |
 			awk 'NF >= 3 && $1 ~ /^[0-9]+$/ { print "cgroup-prog " $1 " " $2 }'
 		find /sys/fs/bpf -mindepth 1 2>/dev/null | sed 's/^/pin /'
-		find "$(awk '$3 == "cgroup2" { print $2; exit }' /proc/mounts)" -maxdepth 1 -name 'bpflab*' 2>/dev/null | sed 's/^/cgroup /'
+		find "$BL_CGROUP2" -maxdepth 1 -name 'bpflab*' 2>/dev/null | sed 's/^/cgroup /'
 	} | sort
 }
 
 # Fails (printing the difference) when the kernel state differs from snapshot file $1.
+# The kernel frees programs and prog arrays asynchronously (RCU, a work item): allow it 5 s.
 bl_assert_same_state() {
-	local now
-	now=$(bl_snapshot)
-	if ! diff -u "$1" <(echo "$now"); then
-		echo "kernel state changed (- before, + after)" >&2
-		return 1
-	fi
+	local now i
+	for ((i = 0; i < 50; i++)); do
+		now=$(bl_snapshot)
+		[ "$now" = "$(cat "$1")" ] && return 0
+		sleep 0.1
+	done
+	diff -u "$1" <(echo "$now")
+	echo "kernel state changed (- before, + after)" >&2
+	return 1
 }
 
 # ---- crafted frames for `bpftool prog run`

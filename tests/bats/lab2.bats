@@ -31,7 +31,8 @@ setup_file() {
 	export LAB2_NS="blt2-$BL_ID" LAB2_HOSTIF="bl2h$BL_ID" LAB2_PEERIF="bl2p$BL_ID"
 	export LAB2_HOSTIP=198.18.98.1 LAB2_PEERIP=198.18.98.2
 	export LAB2_CGROUP_NAME="bpflab-test-$BL_ID"
-	export LAB2_DEMO_PORT=$((20000 + 0x$BL_ID % 20000))
+	LAB2_DEMO_PORT=$(bl_port 0)
+	export LAB2_DEMO_PORT
 	LAB2="$SCRIPTS/lab2.sh"
 	export LAB2
 	# One loaded copy of the program for the verdict tests.
@@ -50,6 +51,7 @@ teardown() {
 	# A failed test must not leave the lab up for the next one.
 	"$LAB2" down >/dev/null 2>&1 || true
 	"$LAB2" down --dev "$BL_HOST" >/dev/null 2>&1 || true
+	bl_topology_down
 }
 
 verdict() { # HEX...
@@ -119,19 +121,33 @@ verdict() { # HEX...
 	[ "$(verdict "$ETH_V4 $(ip4 01 "40 00" 65) $ICMP_REPLY")" = $XDP_PASS ]
 }
 
-@test "verdict: every truncation of an echo reply passes until 8 ICMP bytes are there" {
-	local full len n got
-	full=$(echo "$ETH_V4 $(ip4 01) $ICMP_REPLY" | tr -d ' ')
+# Every truncation of FRAME from 14 bytes (less is refused by BPF_PROG_TEST_RUN: no Ethernet
+# header) passes while shorter than DROP_FROM bytes, and is dropped from there on.
+check_truncations() { # DROP_FROM HEX...
+	local from=$1 full len n got want
+	shift
+	full=$(echo "$*" | tr -d ' ')
 	len=$((${#full} / 2))
-	# Below 14 bytes BPF_PROG_TEST_RUN itself refuses the frame (no Ethernet header).
 	for ((n = 14; n <= len; n++)); do
 		got=$(verdict "${full:0:$((n * 2))}")
-		if [ "$n" -lt 42 ]; then
-			[ "$got" = $XDP_PASS ] || { echo "length $n: got $got, want PASS"; return 1; }
-		else
-			[ "$got" = $XDP_DROP ] || { echo "length $n: got $got, want DROP"; return 1; }
-		fi
+		want=$XDP_PASS
+		[ "$n" -lt "$from" ] || want=$XDP_DROP
+		[ "$got" = "$want" ] || {
+			echo "length $n of $len: got $got, want $want"
+			return 1
+		}
 	done
+}
+
+@test "verdict: every truncation of an echo reply passes until 8 ICMP bytes are there" {
+	check_truncations 42 "$ETH_V4 $(ip4 01) $ICMP_REPLY"
+}
+
+@test "verdict: truncations with two VLAN tags and IP options, and of an ICMPv6 reply" {
+	# 22 bytes of Ethernet + tags, 24 of IPv4 with options, 8 of ICMP.
+	check_truncations 54 "$VLAN2 $(ip4 01 "40 00" 46) 01 01 01 01 $ICMP_REPLY"
+	# 14 + 40 + 8.
+	check_truncations 62 "$ETH_V6 $(ip6 3a) 81 00 00 00 00 01 00 01 de ad be ef de ad be ef"
 }
 
 # ---- the script's interface
@@ -184,9 +200,15 @@ verdict() { # HEX...
 }
 
 @test "errors: not root -> clear error" {
-	command -v sudo >/dev/null && skip "sudo is installed: the script would re-run itself through it"
 	command -v setpriv >/dev/null || skip "setpriv (util-linux) not available"
-	run setpriv --reuid=65534 --regid=65534 --clear-groups "$LAB2" up
+	# A PATH with just what the script needs before its root check, and no sudo to re-run through.
+	# (outside BL_TMP: the bats run dir is not readable for the unprivileged user)
+	local bin
+	bin=$(mktemp -d /tmp/bl-nosudo.XXXX)
+	chmod 755 "$bin"
+	for c in bash dirname basename id env; do ln -sf "$(command -v "$c")" "$bin/$c"; done
+	PATH="$bin" run "$(command -v setpriv)" --reuid=65534 --regid=65534 --clear-groups "$LAB2" up
+	rm -rf "$bin"
 	[ "$status" -eq 1 ]
 	[[ "$output" == *"must run as root"* ]]
 }
@@ -218,10 +240,12 @@ verdict() { # HEX...
 	[ "$status" -ne 0 ]
 	[[ "$output" == *" 0 received"* ]]
 	# UDP from the peer still reaches the host through the XDP program.
-	timeout 5 socat -u -T 3 "UDP4-RECVFROM:9999,bind=198.18.99.1" "OPEN:$BL_TMP/udp,creat,trunc" &
-	local rcv=$!
-	bl_wait_for 3 sh -c 'ss -Hunl "sport = :9999" | grep -q .'
-	echo "bpflab udp" | ip netns exec "$BL_NS" socat -u - "UDP4-SENDTO:198.18.99.1:9999"
+	local port rcv
+	port=$(bl_port 2)
+	timeout 5 socat -u -T 3 "UDP4-RECVFROM:$port,bind=198.18.99.1" "OPEN:$BL_TMP/udp,creat,trunc" &
+	rcv=$!
+	bl_wait_for 3 sh -c "ss -Hunl 'sport = :$port' | grep -q ."
+	echo "bpflab udp" | ip netns exec "$BL_NS" socat -u - "UDP4-SENDTO:198.18.99.1:$port"
 	wait "$rcv"
 	[ "$(cat "$BL_TMP/udp")" = "bpflab udp" ]
 	"$LAB2" down --dev "$BL_HOST"
@@ -241,35 +265,50 @@ verdict() { # HEX...
 	bl_assert_same_state "$BL_TMP/before"
 }
 
+# Opens a loopback connection inside cgroup $1 on port $2 and keeps it open until
+# close_connection: the client reads from a fifo the test holds open.
+open_connection() { # CG PORT
+	local cg=$1 port=$2
+	(bl_use_lib && cg_exec "$cg" timeout 20 socat "TCP4-LISTEN:$port,bind=127.0.0.1,reuseaddr" SYSTEM:cat) 3>&- &
+	SRV_PID=$!
+	(bl_use_lib && wait_listen "$port")
+	mkfifo "$BL_TMP/fifo"
+	(bl_use_lib && cg_exec "$cg" timeout 20 socat - "TCP4:127.0.0.1:$port" <"$BL_TMP/fifo" >"$BL_TMP/reply") 3>&- &
+	CLI_PID=$!
+	exec 5>"$BL_TMP/fifo"
+	echo hello >&5
+}
+close_connection() {
+	exec 5>&-
+	wait "$CLI_PID" "$SRV_PID" || true
+	rm -f "$BL_TMP/fifo"
+}
+sockhash_len() {
+	bpftool -j map dump pinned "$BPFLAB_PIN/lab2/sock_ops_map" | jq length
+}
+
 @test "sockmap: an open loopback connection in the lab cgroup has both directions in sock_ops_map" {
 	bl_topology_up
 	"$LAB2" up --dev "$BL_HOST"
-	local cg port srv cli
-	cg=$(bl_cgroup_path)
-	port=$((LAB2_DEMO_PORT + 1))
-	(bl_use_lib &&
-		cg_exec "$cg" timeout 10 socat "TCP4-LISTEN:$port,bind=127.0.0.1,reuseaddr" SYSTEM:cat) &
-	srv=$!
-	bl_wait_for 5 sh -c "ss -Htln 'sport = :$port' | grep -q ."
-	(bl_use_lib &&
-		{ echo hello; sleep 4; } | cg_exec "$cg" timeout 10 socat - "TCP4:127.0.0.1:$port") >"$BL_TMP/reply" &
-	cli=$!
+	local port keys a b c d s1 d1 s2 d2
+	port=$(bl_port 1)
+	open_connection "$(bl_cgroup_path)" "$port"
 	bl_wait_for 5 sh -c "[ \"\$(bpftool -j map dump pinned $BPFLAB_PIN/lab2/sock_ops_map | jq length)\" = 2 ]"
-	# The two keys mirror each other: (local port, remote port) of one is (remote, local) of the other.
 	bpftool -j map dump pinned "$BPFLAB_PIN/lab2/sock_ops_map" >"$BL_TMP/dump"
 	[ "$("$LAB2" status --json 2>/dev/null | jq .sock_ops_map.entries)" = 2 ]
-	wait "$cli" "$srv" || true
-	[ "$(cat "$BL_TMP/reply")" = hello ]
+	# Data went through: the echo came back while both ends were in the map.
+	bl_wait_for 5 grep -qx hello "$BL_TMP/reply"
+	close_connection
 	# Key bytes 8..11 = sport, 12..15 = dport, host order: each entry's (sport, dport) is
 	# the other's (dport, sport), and one of them is the server port.
-	local keys a b c d
 	keys=$(jq -r '.[] | .key | [.[8], .[9], .[12], .[13]] | map(ltrimstr("0x")) | join(" ")' "$BL_TMP/dump" |
 		while read -r a b c d; do echo "$((16#$b$a)) $((16#$d$c))"; done | sort -n)
 	echo "keys (sport dport): $keys"
 	[ "$(echo "$keys" | wc -l)" -eq 2 ]
 	read -r s1 d1 <<<"$(echo "$keys" | head -n1)"
 	read -r s2 d2 <<<"$(echo "$keys" | tail -n1)"
-	[ "$s1" = "$d2" ] && [ "$d1" = "$s2" ]
+	[ "$s1" = "$d2" ]
+	[ "$d1" = "$s2" ]
 	[ "$s1" = "$port" ] || [ "$s2" = "$port" ]
 	# Closed sockets leave the map.
 	bl_wait_for 5 sh -c "[ \"\$(bpftool -j map dump pinned $BPFLAB_PIN/lab2/sock_ops_map | jq length)\" = 0 ]"
@@ -281,15 +320,43 @@ verdict() { # HEX...
 	"$LAB2" up
 	run "$LAB2" demo
 	[ "$status" -eq 0 ]
-	echo "$output"
 	# Data still arrives both times (the echo server answers).
 	[ "$(echo "$output" | grep -c '^bpflab message 3$')" -eq 2 ]
-	[[ "$output" =~ payload\ packets\ seen\ on\ lo:\ 0\ inside\ the\ lab\ cgroup,\ ([0-9]+)\ outside ]]
-	[ "${BASH_REMATCH[1]}" -gt 0 ]
-	# Handshake and teardown are still on the wire inside the cgroup.
-	[[ "$output" == *"Flags [S]"* ]]
-	[[ "$output" == *"Flags [F.]"* ]]
+	# Inside: the handshake (SYN, SYN-ACK) and the teardown are on lo, and no data.
+	[[ "$output" =~ inside\ the\ lab\ cgroup:\ ([0-9]+)\ packets\ on\ lo:\ ([0-9]+)\ SYN,\ ([0-9]+)\ FIN,\ ([0-9]+)\ with\ payload ]]
+	[ "${BASH_REMATCH[2]}" -eq 2 ]
+	[ "${BASH_REMATCH[3]}" -ge 2 ]
+	[ "${BASH_REMATCH[4]}" -eq 0 ]
+	# Outside: the same exchange carries its data over lo.
+	[[ "$output" =~ outside\ the\ lab\ cgroup:\ ([0-9]+)\ packets\ on\ lo:\ ([0-9]+)\ SYN,\ ([0-9]+)\ FIN,\ ([0-9]+)\ with\ payload ]]
+	[ "${BASH_REMATCH[2]}" -eq 2 ]
+	[ "${BASH_REMATCH[4]}" -gt 0 ]
 	"$LAB2" down
+}
+
+@test "sockmap: --cgroup PATH uses an existing cgroup and leaves it in place on down" {
+	local cg=$BL_CGROUP2/bpflab-test-$BL_ID-user port
+	mkdir "$cg"
+	bl_topology_up
+	"$LAB2" up --dev "$BL_HOST" --cgroup "$cg"
+	[ "$(bpftool -j cgroup show "$cg" | jq -r '.[0].name')" = bpf_sockops ]
+	port=$(bl_port 3)
+	open_connection "$cg" "$port"
+	bl_wait_for 5 sh -c "[ \"\$(bpftool -j map dump pinned $BPFLAB_PIN/lab2/sock_ops_map | jq length)\" = 2 ]"
+	close_connection
+	"$LAB2" down
+	[ -d "$cg" ]
+	[ -z "$(bpftool -j cgroup show "$cg" | jq '.[]')" ]
+	rmdir "$cg"
+	bl_topology_down
+}
+
+@test "demo --dry-run prints the capture and exchange commands and runs none" {
+	run "$LAB2" --dry-run demo
+	[ "$status" -eq 0 ]
+	[[ "$output" == *"+ tcpdump -Z root --immediate-mode -i lo"* ]]
+	[[ "$output" == *"+ socat - TCP4:127.0.0.1:$LAB2_DEMO_PORT"* ]]
+	[[ "$output" != *"bpflab message"* ]]
 }
 
 # ---- nothing left behind
@@ -314,17 +381,90 @@ verdict() { # HEX...
 	bl_assert_same_state "$BL_TMP/before"
 }
 
-@test "cleanup: down after an up killed with SIGKILL removes everything" {
-	bl_snapshot >"$BL_TMP/before"
-	# Feed --step enough answers to get half-way, then keep it waiting and kill it.
-	sh -c 'for i in $(seq 16); do echo; done; exec sleep 21.5' 3>&- | "$LAB2" --step up >/dev/null 2>&1 3>&- &
-	local pid=$!
-	bl_wait_for 10 test -e "$BPFLAB_PIN/lab2/bpf_sockops"
+# Runs `lab2.sh --step up`, answers N prompts from a fifo held open, waits for PIN_NAME to be
+# pinned, then SIGKILLs it while it waits at prompt N+1: a half-made lab, no rollback.
+kill_up_at_step() { # N PIN_NAME
+	local pid
+	rm -f "$BL_TMP/answers"
+	mkfifo "$BL_TMP/answers"
+	"$LAB2" --step up <"$BL_TMP/answers" >/dev/null 2>&1 3>&- &
+	pid=$!
+	exec 6>"$BL_TMP/answers"
+	yes '' | head -n "$1" >&6
+	bl_wait_for 10 test -e "$BPFLAB_PIN/lab2/$2"
 	sleep 0.5
 	kill -9 "$pid"
-	pkill -f "sleep 21.5" || true
+	exec 6>&-
 	wait "$pid" 2>/dev/null || true
+}
+
+@test "cleanup: down after an up killed with SIGKILL removes everything" {
+	bl_snapshot >"$BL_TMP/before"
+	kill_up_at_step 16 bpf_sockops
 	[ -e "$BPFLAB_RUN" ]
 	"$LAB2" down
+	bl_assert_same_state "$BL_TMP/before"
+}
+
+@test "cleanup: up after a killed up cleans the old state and uses the new options" {
+	bl_snapshot >"$BL_TMP/before"
+	kill_up_at_step 14 xdp_drop_ping
+	# The killed up was building the default topology; this one must attach to the test veth.
+	bl_topology_up
+	run "$LAB2" up --dev "$BL_HOST"
+	[ "$status" -eq 0 ]
+	[[ "$output" == *"cleaning up what an earlier, incomplete 'up' left"* ]]
+	ip -d link show "$BL_HOST" | grep -q 'prog/xdp'
+	run ip netns list
+	[[ "$output" != *"$LAB2_NS"* ]]
+	"$LAB2" down
+	bl_topology_down
+	bl_assert_same_state "$BL_TMP/before"
+}
+
+@test "--step: answering every prompt brings the lab up" {
+	bl_topology_up
+	run sh -c "yes '' | head -n 40 | '$LAB2' --step up --dev $BL_HOST"
+	[ "$status" -eq 0 ]
+	[[ "$output" == *"[step] Enter to run"* ]]
+	[[ "$output" == *"lab2 is up"* ]]
+	"$LAB2" down
+	bl_topology_down
+}
+
+@test "ownership: up refuses a netns, cgroup or sock_ops program it did not make, and down leaves them" {
+	local cg=$BL_CGROUP2/$LAB2_CGROUP_NAME sleeper
+	bl_snapshot >"$BL_TMP/before"
+	# A netns of the lab's name with a process in it.
+	ip netns add "$LAB2_NS"
+	ip netns exec "$LAB2_NS" sleep 30 3>&- &
+	sleeper=$!
+	run "$LAB2" up
+	[ "$status" -eq 1 ]
+	[[ "$output" == *"network namespace $LAB2_NS already exists"* ]]
+	"$LAB2" down
+	kill -0 "$sleeper"
+	ip netns list | grep -qw "$LAB2_NS"
+	kill "$sleeper"
+	wait "$sleeper" || true
+	ip netns del "$LAB2_NS"
+	# A cgroup of the lab's name.
+	mkdir "$cg"
+	run "$LAB2" up
+	[ "$status" -eq 1 ]
+	[[ "$output" == *"cgroup $cg already exists"* ]]
+	"$LAB2" down
+	[ -d "$cg" ]
+	# --cgroup on a cgroup that has a sock_ops program already.
+	mkdir -p "$BPFLAB_PIN/other"
+	bpftool prog load "$BUILD/sockops.bpf.o" "$BPFLAB_PIN/other/bpf_sockops" pinmaps "$BPFLAB_PIN/other"
+	bpftool cgroup attach "$cg" sock_ops pinned "$BPFLAB_PIN/other/bpf_sockops"
+	run "$LAB2" up --cgroup "$cg"
+	[ "$status" -eq 1 ]
+	[[ "$output" == *"already has a sock_ops program"* ]]
+	[ "$(bpftool -j cgroup show "$cg" | jq length)" = 1 ]
+	bpftool cgroup detach "$cg" sock_ops pinned "$BPFLAB_PIN/other/bpf_sockops"
+	rm -r "$BPFLAB_PIN/other"
+	rmdir "$cg"
 	bl_assert_same_state "$BL_TMP/before"
 }
