@@ -23,9 +23,10 @@
  * unless bit (1 << verdict) is set in chain_cfg[slot] (like libxdp's chain_call_actions);
  * a verdict that continues counts as XDP_PASS, so a chain that runs out of members passes.
  *
- * Tail-call budget: the kernel allows 33 tail calls per packet and counts tried empty slots
- * too. Slots are tried in increasing order, each at most once, so a packet costs at most
- * 32 tries plus the final xdpcap tail call = 33: every slot can be used.
+ * Tail-call budget: the kernel allows 33 tail calls per packet. Slots are tried in increasing
+ * order, each at most once, so a packet makes at most 32 tries plus the final xdpcap tail
+ * call = 33: every slot can be used even on a kernel whose JIT counts tries of empty slots
+ * (older x86-64 JITs did; 6.18 counts only calls that happen).
  *
  * Members share the root's maps: load them with
  *   bpftool prog loadall OBJ DIR map name root_array pinned PIN/root_array \

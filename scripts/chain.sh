@@ -176,9 +176,11 @@ cmd_add() {
 	for m in "${SHARED_MAPS[@]}"; do reuse+=(map name "$m" pinned "$PIN/$m"); done
 
 	# A failure from here on (error, die, ^C) leaves the slot as it was: empty.
-	trap 'DRY_RUN=0 STEP=0 pins_remove "$dir"' EXIT
-	trap 'exit 1' ERR INT TERM
-	[ "$DRY_RUN" = 1 ] || rm -rf "$dir"
+	if [ "$DRY_RUN" != 1 ]; then
+		trap 'STEP=0 pins_remove "$dir"' EXIT
+		trap 'exit 1' ERR INT TERM
+		[ ! -e "$dir" ] || run rm -rf "$dir"
+	fi
 	run mkdir -p "$dir"
 	run bpftool prog loadall "$obj" "$dir" type xdp "${reuse[@]}" pinmaps "$dir"
 	if [ "$DRY_RUN" = 1 ]; then

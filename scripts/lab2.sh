@@ -158,6 +158,10 @@ cmd_down() {
 	fi
 	xdp_detach_if_ours "$DEV" "$P_XDP" "${XDP_MODE:-xdpgeneric}" "$XDP_ID"
 	[ -z "$NS" ] || netns_down "$NS" "$DEV"
+	# Capture programs (an xdpcap killed with SIGKILL) or chain members left in the program's
+	# prog arrays are removed slot by slot, not left to the kernel's deferred flush.
+	prog_array_empty "$PIN/xdpcap_hook"
+	prog_array_empty "$PIN/root_array"
 	pins_remove "$PIN"
 	state_clear
 	[ "$DRY_RUN" = 1 ] || [ "$had_state" = 1 ] || [ "$ACTION" != down ] || info "lab2 was not up (removed any pins left in $PIN)"

@@ -73,6 +73,10 @@ cmd_up() {
 	run bpftool prog loadall "$OBJ" "$PIN" pinmaps "$PIN"
 	run "$PINFILL" fill "$PIN/jmp_table" "$PIN" 'classifier_%d'
 	run "$PINFILL" set "$PIN/loop_table" 0 "$PIN/loop_self"
+	# Never join or replace a filter that is not ours: its pref would go with ours on down.
+	[ "$DRY_RUN" = 1 ] || [ -z "$(tc filter show dev "$DEV" ingress pref "$TC_PREF" 2>/dev/null)" ] ||
+		die "$DEV already has an ingress filter with pref $TC_PREF" "see it with: tc filter show dev $DEV ingress; pick another with TC_PREF=N"
+	[ "$DRY_RUN" = 1 ] || state_set ENTRY_ID "$(pinned_id prog "$PIN/entry")"
 	# Record before attaching: a killed up must still let down remove the qdisc.
 	! tc_qdisc_missing "$DEV" || state_set QDISC_OWNED 1
 	tc_ingress_attach "$DEV" "$PIN/entry" "$TC_PREF"
@@ -90,7 +94,13 @@ cmd_down() {
 	check_prereq bpftool:bpftool ip:iproute2 tc:iproute2
 	local had_state=0
 	lab_down_begin && had_state=1
-	if [ -n "${DEV:-}" ] && [ -n "$(tc_ingress_prog_id "$DEV" "${PREF:-$TC_PREF}")" ]; then
+	local entry_id attached
+	entry_id=$(pinned_id prog "$PIN/entry")
+	entry_id=${entry_id:-${ENTRY_ID:-}}
+	attached=""
+	[ -z "${DEV:-}" ] || attached=$(tc_ingress_prog_id "$DEV" "${PREF:-$TC_PREF}")
+	# Only our own filter (the program in it is our entry) is removed.
+	if [ -n "$attached" ] && [ "$attached" = "$entry_id" ]; then
 		tc_ingress_detach "$DEV" "${PREF:-$TC_PREF}" "${QDISC_OWNED:-0}"
 	elif [ "${QDISC_OWNED:-0}" = 1 ]; then
 		tc_ingress_detach "${DEV:-}" "${PREF:-$TC_PREF}" 1
@@ -147,10 +157,10 @@ cmd_run() {
 	is_up || die "tailcall is not up" "run: $PROG up"
 	[ -e "$PIN/$name" ] || die "no program '$name' in $PIN" "one of: $(cd "$PIN" && find . -maxdepth 1 -name '[cle]*' ! -name '*_table' -printf '%f ' | sed 's/ $//')"
 	frame=$BPFLAB_RUN/tailcall-frame.bin
-	mkdir -p "$BPFLAB_RUN"
-	sample_frame "$frame"
 	trace bpftool prog run pinned "$PIN/$name" data_in "$frame"
 	[ "$DRY_RUN" = 1 ] && return 0
+	mkdir -p "$BPFLAB_RUN"
+	sample_frame "$frame"
 	ret=$(bpftool -j prog run pinned "$PIN/$name" data_in "$frame" | jq -r .retval)
 	if [ "$OPT_JSON" = 1 ]; then
 		jq -n --arg p "$name" --argjson r "$ret" '{prog: $p, retval: $r}'

@@ -98,6 +98,8 @@ bpf_stats_restore() { # HOLDER
 			rm -f "$BPF_STATS_DIR/orig"
 		fi
 	) 9>"$BPF_STATS_DIR/lock"
+	# The last holder out removes the bookkeeping too (a holder arriving now recreates it).
+	[ -z "$orig" ] || rm -rf "$BPF_STATS_DIR"
 	[ -n "$orig" ] || return 0
 	[ "$(sysctl -n kernel.bpf_stats_enabled 2>/dev/null)" = "$orig" ] ||
 		run_quiet sysctl -q -w "kernel.bpf_stats_enabled=$orig"

@@ -157,6 +157,19 @@ flushed() {
 	bl_topology_down
 }
 
+@test "--dev: a foreign filter at the lab's pref is refused by up and survives down" {
+	bl_topology_up 198.19.63.1 198.19.63.2
+	tc qdisc add dev "$BL_HOST" clsact
+	load_obj
+	tc filter add dev "$BL_HOST" ingress pref 49 bpf direct-action pinned "$D/classifier_0"
+	run "$TAILCALL" up --dev "$BL_HOST"
+	[ "$status" = 1 ]
+	[[ "$output" == *"already has an ingress filter with pref 49"* ]]
+	"$TAILCALL" down
+	tc filter show dev "$BL_HOST" ingress pref 49 | grep -q 'bpf.*classifier_0'
+	bl_topology_down
+}
+
 @test "dry-run prints the commands and changes nothing" {
 	bl_snapshot >"$BL_TMP/before"
 	run "$TAILCALL" --dry-run up
