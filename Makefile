@@ -27,6 +27,8 @@ TOOL_LIB_OBJS := $(patsubst tools/lib/%.c,$(BUILD)/lib/%.o,$(TOOL_LIB_SRCS))
 EXTRA_BPF_OBJS := $(BUILD)/conn_trace_inline.bpf.o
 # chain lab: a member built with the compact (indirect) chain_next loop, for long chains.
 EXTRA_BPF_OBJS += $(BUILD)/xdp_count_indirect.bpf.o
+# xdpcap benchmark: xdp_drop_ping with the exit hook compiled out, to measure the idle hook.
+EXTRA_BPF_OBJS += $(BUILD)/xdp_drop_ping_nohook.bpf.o
 
 ifeq ($(V),1)
   Q :=
@@ -74,6 +76,12 @@ $(BUILD)/xdp_count_indirect.bpf.o: bpf/xdp_count.bpf.c $(BUILD)/vmlinux.h
 	$(Q)mkdir -p $(@D)
 	$(Q)$(CLANG) $(BPF_CFLAGS) -DCHAIN_INDIRECT -MMD -MP -c $< -o $@
 
+# xdpcap benchmark: xdp_drop_ping with -DNO_XDPCAP (see bpf/xdpcap.bpf.h, scripts/bench/xdpcap.sh).
+$(BUILD)/xdp_drop_ping_nohook.bpf.o: bpf/xdp_drop_ping.bpf.c $(BUILD)/vmlinux.h
+	$(call msg,BPF,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CLANG) $(BPF_CFLAGS) -DNO_XDPCAP -MMD -MP -c $< -o $@
+
 $(BUILD)/lib/%.o: tools/lib/%.c
 	$(call msg,CC,$@)
 	$(Q)mkdir -p $(@D)
@@ -103,7 +111,7 @@ test: deps
 
 lint:
 	$(Q)command -v shellcheck >/dev/null || { echo "error: shellcheck not found (Debian package: shellcheck); run 'make deps'" >&2; exit 1; }
-	$(Q)shellcheck -x scripts/*.sh scripts/lib/*.sh tests/run.sh .ci/run tests/bats/*.bash tests/bats/*.bats
+	$(Q)shellcheck -x scripts/*.sh scripts/lib/*.sh scripts/bench/*.sh tests/run.sh .ci/run tests/bats/*.bash tests/bats/*.bats
 
 clean:
 	$(Q)rm -rf $(BUILD)

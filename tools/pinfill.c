@@ -26,6 +26,7 @@ static void usage(FILE *f)
 		"       %s [-v] del  MAP_PIN KEY\n"
 		"       %s [-v] [--json] list MAP_PIN\n"
 		"       %s [-v] fill MAP_PIN DIR FORMAT\n"
+		"       %s [-v] clear MAP_PIN\n"
 		"\n"
 		"  set   put the pinned program (prog_array) or pinned map (array_of_maps,\n"
 		"        hash_of_maps) TARGET_PIN into slot KEY of the pinned map MAP_PIN\n"
@@ -33,11 +34,12 @@ static void usage(FILE *f)
 		"  list  one line per occupied slot: key, id, type, name (--json: a JSON array)\n"
 		"  fill  for every key k < max_entries: if DIR/<FORMAT with k> is pinned, set k to it\n"
 		"        (FORMAT has one integer conversion, e.g. classifier_%%d); all or nothing\n"
+		"  clear empty every slot (before removing the pins of a prog array)\n"
 		"\n"
 		"KEY: an index for arrays; for hashes an integer in host byte order, or the key\n"
 		"     bytes in hex as bpftool prints them, in one argument: \"0a 00 00 01\".\n"
 		"Options: -v  show libbpf's messages   --json  JSON output for list   -h  this help\n",
-		pu_prog, pu_prog, pu_prog, pu_prog);
+		pu_prog, pu_prog, pu_prog, pu_prog, pu_prog);
 }
 
 static int cmd_set(const char *map_pin, const char *key_str, const char *target_pin)
@@ -60,22 +62,29 @@ static int cmd_set(const char *map_pin, const char *key_str, const char *target_
 	return err ? 1 : 0;
 }
 
+/* Open MAP_PIN: it must be a map that holds programs or maps (del, list, clear). */
+static int open_holder(const char *map_pin, struct pu_obj *map)
+{
+	if (pu_open_map(map_pin, 0, map))
+		return -1;
+	if (!pu_holds_progs(map) && !pu_holds_maps(map)) {
+		pu_err(0, "%s is a map of type %s, not prog_array, array_of_maps or hash_of_maps", map_pin,
+		       pu_map_type_str(map->type));
+		pu_close(map);
+		return -1;
+	}
+	return 0;
+}
+
 static int cmd_del(const char *map_pin, const char *key_str)
 {
 	struct pu_obj map;
 	__u8 key[PU_MAX_KEY];
 	int err;
 
-	err = pu_open_map(map_pin, 0, &map);
-	if (err)
+	if (open_holder(map_pin, &map))
 		return 1;
-	if (!pu_holds_progs(&map) && !pu_holds_maps(&map)) {
-		pu_err(0, "%s is a map of type %s, not prog_array, array_of_maps or hash_of_maps", map_pin,
-		       pu_map_type_str(map.type));
-		err = -EINVAL;
-	}
-	if (!err)
-		err = pu_parse_key(&map, key_str, key);
+	err = pu_parse_key(&map, key_str, key);
 	if (!err) {
 		err = pu_slot_del(&map, key, false);
 		if (err == -ENOENT)
@@ -83,6 +92,20 @@ static int cmd_del(const char *map_pin, const char *key_str)
 	}
 	pu_close(&map);
 	return err ? 1 : 0;
+}
+
+static int cmd_clear(const char *map_pin)
+{
+	struct pu_obj map;
+	int n;
+
+	if (open_holder(map_pin, &map))
+		return 1;
+	n = pu_slots_clear(&map);
+	if (n >= 0)
+		printf("emptied %d slot%s of %s\n", n, n == 1 ? "" : "s", map_pin);
+	pu_close(&map);
+	return n < 0;
 }
 
 static void print_slot(const struct pu_obj *map, const void *key, __u32 id, bool json, bool first)
@@ -112,14 +135,8 @@ static int cmd_list(const char *map_pin, bool json)
 	struct pu_obj map;
 	__u32 id;
 
-	if (pu_open_map(map_pin, 0, &map))
+	if (open_holder(map_pin, &map))
 		return 1;
-	if (!pu_holds_progs(&map) && !pu_holds_maps(&map)) {
-		pu_err(0, "%s is a map of type %s, not prog_array, array_of_maps or hash_of_maps", map_pin,
-		       pu_map_type_str(map.type));
-		pu_close(&map);
-		return 1;
-	}
 	if (json)
 		printf("[");
 	while (!bpf_map_get_next_key(map.fd, have ? key : NULL, next)) {
@@ -165,11 +182,11 @@ static bool format_ok(const char *fmt)
 
 static int cmd_fill(const char *map_pin, const char *dir, const char *fmt)
 {
-	struct pu_obj map, *targets = NULL;
-	__u32 *old = NULL, k, done = 0, n = 0;
+	struct pu_obj map, *targets = NULL, *old = NULL;
+	__u32 k, id, done = 0, n = 0;
 	char name[NAME_MAX + 1], path[PATH_MAX];
 	struct stat st;
-	int err = 0;
+	int err = 0, restore_failed = 0;
 
 	if (!format_ok(fmt)) {
 		pu_err(0, "bad FORMAT '%s': it needs exactly one %%d (or %%u, %%x) and no '/'", fmt);
@@ -191,12 +208,15 @@ static int cmd_fill(const char *map_pin, const char *dir, const char *fmt)
 	old = calloc(map.max_entries, sizeof(*old));
 	if (!targets || !old) {
 		pu_err(-ENOMEM, "fill");
-		err = -ENOMEM;
-		goto out;
+		free(targets);
+		free(old);
+		pu_close(&map);
+		return 1;
 	}
+	for (k = 0; k < map.max_entries; k++)
+		targets[k].fd = old[k].fd = -1;
 	/* Open and check every target first, so a bad one leaves the map untouched. */
 	for (k = 0; k < map.max_entries; k++) {
-		targets[k].fd = -1;
 		/* format_ok() checked FORMAT takes exactly one integer */
 #pragma GCC diagnostic push
 #pragma GCC diagnostic ignored "-Wformat-nonliteral"
@@ -211,8 +231,17 @@ static int cmd_fill(const char *map_pin, const char *dir, const char *fmt)
 		if (err)
 			goto out;
 		n++;
-		if (pu_slot_id(&map, &k, &old[k]))
-			old[k] = 0;
+		/* Hold what the slot has now, by fd: a program or map that only this slot keeps
+		 * alive is freed as soon as it is replaced, and an id cannot bring it back. */
+		if (pu_slot_id(&map, &k, &id))
+			continue;
+		err = pu_open_id(pu_holds_progs(&map) ? PU_PROG : PU_MAP, id, &old[k]);
+		if (err == -ENOENT && pu_slot_id(&map, &k, &id) == -ENOENT)
+			err = 0;	/* it went away meanwhile: the slot is empty now */
+		if (err) {
+			pu_err(err, "cannot hold the current entry of %s[%u] (id %u) for a rollback", map_pin, k, id);
+			goto out;
+		}
 	}
 	if (n == 0) {
 		pu_err(0, "nothing in %s matches %s for keys 0..%u", dir, fmt, map.max_entries - 1);
@@ -229,20 +258,19 @@ static int cmd_fill(const char *map_pin, const char *dir, const char *fmt)
 		printf("%u\t%u\t%s\n", k, targets[k].id, targets[k].name);
 	}
 	if (err) {
-		/* Roll back: put back what each slot held before, or empty it. */
+		/* Roll back: put back what each slot held before (from the fds held above), or empty it. */
 		for (k = 0; k < done; k++) {
-			struct pu_obj prev;
-
 			if (targets[k].fd < 0)
 				continue;
-			if (old[k] && !pu_open_id(pu_holds_progs(&map) ? PU_PROG : PU_MAP, old[k], &prev)) {
-				pu_slot_set_fd(&map, &k, prev.fd, "previous entry");
-				pu_close(&prev);
-			} else {
-				pu_slot_del(&map, &k, true);
-			}
+			if (old[k].fd >= 0 ? pu_slot_set_fd(&map, &k, old[k].fd, "the previous entry")
+					   : pu_slot_del(&map, &k, true))
+				restore_failed = 1;
 		}
-		fprintf(stderr, "%s: %s left as it was\n", pu_prog, map_pin);
+		if (restore_failed)
+			fprintf(stderr, "%s: %s could not be fully restored: check it with %s list %s\n",
+				pu_prog, map_pin, pu_prog, map_pin);
+		else
+			fprintf(stderr, "%s: %s left as it was\n", pu_prog, map_pin);
 	}
 out:
 	if (targets)
@@ -251,6 +279,9 @@ out:
 				free((char *)targets[k].path);
 				pu_close(&targets[k]);
 			}
+	if (old)
+		for (k = 0; k < map.max_entries; k++)
+			pu_close(&old[k]);
 	free(targets);
 	free(old);
 	pu_close(&map);
@@ -303,7 +334,10 @@ int main(int argc, char **argv)
 		return cmd_list(argv[0], json);
 	if (!strcmp(cmd, "fill") && nargs == 3)
 		return cmd_fill(argv[0], argv[1], argv[2]);
-	if (strcmp(cmd, "set") && strcmp(cmd, "del") && strcmp(cmd, "list") && strcmp(cmd, "fill"))
+	if (!strcmp(cmd, "clear") && nargs == 1)
+		return cmd_clear(argv[0]);
+	if (strcmp(cmd, "set") && strcmp(cmd, "del") && strcmp(cmd, "list") && strcmp(cmd, "fill") &&
+	    strcmp(cmd, "clear"))
 		fprintf(stderr, "%s: unknown command '%s'\n", pu_prog, cmd);
 	else
 		fprintf(stderr, "%s: wrong number of arguments for '%s'\n", pu_prog, cmd);

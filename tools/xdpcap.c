@@ -9,6 +9,7 @@
  * struct bpf_insn): the libbpf side lives in tools/lib/xdpcap_prog.c.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
 #include <signal.h>
 #include <stdio.h>
@@ -16,6 +17,8 @@
 #include <string.h>
 #include <strings.h>
 #include <time.h>
+#include <unistd.h>
+#include <sys/stat.h>
 #include <pcap/pcap.h>
 #include "xdpcap_prog.h"
 
@@ -31,7 +34,8 @@ static void usage(FILE *f)
 		"  %s /sys/fs/bpf/bpflab/lab2/xdpcap_hook - icmp | tcpdump -nr -\n"
 		"\n"
 		"  HOOK_PIN     pinned xdpcap_hook map of the program to watch\n"
-		"  OUTPUT       pcapng file, or - for stdout\n"
+		"  OUTPUT       pcapng file, or - for stdout; written (and an existing file\n"
+		"               truncated) only once the capture has started\n"
 		"  FILTER       tcpdump filter expression, e.g. \"tcp and port 80\". It runs in the\n"
 		"               kernel (libpcap -> classic BPF -> eBPF in the capture program):\n"
 		"               packets it rejects are not copied at all\n"
@@ -134,6 +138,8 @@ static int finish(struct block *b, FILE *f)
 struct output {
 	FILE *f;
 	const char *name;
+	int created;			/* we created the file: remove it if the capture never starts */
+	int committed;			/* the header is written: the file is the capture's now */
 	struct block blk;
 	int ifidx[XC_NUM_ACTIONS];	/* pcapng interface of each action */
 	int64_t mono_to_real;		/* add to CLOCK_MONOTONIC ns for wall-clock ns */
@@ -193,6 +199,61 @@ static int write_header(struct output *o, unsigned int mask, unsigned int snaple
 			return -1;
 	}
 	return fflush(o->f) ? -1 : 0;
+}
+
+static void output_discard(struct output *o);
+
+/* Open OUTPUT for writing without changing it: an existing file is truncated only by
+ * output_commit(), once the capture is sure to start, so a refused capture leaves it as it was. */
+static int output_open(struct output *o)
+{
+	int fd;
+
+	if (!strcmp(o->name, "-")) {
+		o->f = stdout;
+		return 0;
+	}
+	fd = open(o->name, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0666);
+	if (fd >= 0)
+		o->created = 1;
+	else if (errno == EEXIST)
+		fd = open(o->name, O_WRONLY | O_CLOEXEC);
+	if (fd < 0 || !(o->f = fdopen(fd, "wb"))) {
+		fail(-errno, "cannot write %s", o->name, NULL);
+		if (fd >= 0)
+			close(fd);
+		output_discard(o);
+		return -1;
+	}
+	return 0;
+}
+
+/* The capture is live: empty an existing regular file (not a FIFO or device) and write the header. */
+static int output_commit(struct output *o, unsigned int mask, unsigned int snaplen, const char *expr)
+{
+	struct stat st;
+
+	if (o->f != stdout && !o->created && !fstat(fileno(o->f), &st) && S_ISREG(st.st_mode) &&
+	    ftruncate(fileno(o->f), 0)) {
+		fail(-errno, "cannot write %s", o->name, NULL);
+		return -1;
+	}
+	o->committed = 1;
+	/* Few large writes: at 1400-byte packets the default 4 KiB buffer means a syscall
+	 * every 3 packets. Every poll round flushes anyway, so pipes stay live. */
+	setvbuf(o->f, NULL, _IOFBF, 1 << 20);
+	if (write_header(o, mask, snaplen, expr)) {
+		fail(-errno, "cannot write %s", o->name, NULL);
+		return -1;
+	}
+	return 0;
+}
+
+static void output_discard(struct output *o)
+{
+	if (o->created && !o->committed)
+		unlink(o->name);
+	o->created = 0;
 }
 
 static int on_packet(void *ctx, unsigned int action, uint64_t ts_mono_ns, uint32_t len,
@@ -334,7 +395,7 @@ int main(int argc, char **argv)
 	static struct output out = { .f = NULL };
 	unsigned int mask = (1u << XC_NUM_ACTIONS) - 1, snaplen = 65535, a;
 	struct xc_counts counts[XC_NUM_ACTIONS];
-	uint64_t filtered = 0, lost = 0, kcaptured = 0;
+	uint64_t filtered = 0, lost = 0, failed = 0, kcaptured = 0;
 	int opt, verbose = 0, flush = 0, ret = 1, err;
 	struct cbpf_insn *filter = NULL;
 	struct sigaction sa = { .sa_handler = on_signal };
@@ -398,23 +459,11 @@ int main(int argc, char **argv)
 	filter = compile_filter(expr, snaplen, &flen);
 	if (!filter)
 		goto out;
+	/* OUTPUT is opened here to fail early if it cannot be written, but nothing is written
+	 * to it (nor is it truncated) before the capture has started. */
 	out.name = argv[optind + 1];
-	if (!strcmp(out.name, "-")) {
-		out.f = stdout;
-	} else {
-		out.f = fopen(out.name, "wb");
-		if (!out.f) {
-			fail(-errno, "cannot write %s", out.name, NULL);
-			goto out;
-		}
-	}
-	/* Few large writes: at 1400-byte packets the default 4 KiB buffer means a syscall
-	 * every 3 packets. Every poll round flushes anyway, so pipes stay live. */
-	setvbuf(out.f, NULL, _IOFBF, 1 << 20);
-	if (write_header(&out, mask, snaplen, expr)) {
-		fail(-errno, "cannot write %s", out.name, NULL);
+	if (output_open(&out))
 		goto out;
-	}
 	if (xc_load(xc, mask, filter, flen, snaplen))
 		goto out;
 
@@ -427,6 +476,9 @@ int main(int argc, char **argv)
 
 	out.mono_to_real = mono_to_real();
 	if (xc_start(xc, on_packet, &out))
+		goto out;
+	/* Packets that arrive meanwhile wait in the perf buffers. */
+	if (output_commit(&out, mask, snaplen, expr))
 		goto out;
 	if (verbose)
 		fprintf(stderr, "%s: capturing on %s%s%s\n", prog, argv[optind], *expr ? ", filter: " : "", expr);
@@ -458,26 +510,36 @@ int main(int argc, char **argv)
 	for (a = 0; a < XC_NUM_ACTIONS; a++) {
 		filtered += counts[a].filtered;
 		lost += counts[a].lost;
+		failed += counts[a].failed;
 		kcaptured += counts[a].captured;
 	}
 	if (verbose) {
 		for (a = 0; a < XC_NUM_ACTIONS; a++)
 			if (mask & (1u << a))
-				fprintf(stderr, "%s: %-8s %llu written, %llu matched, %llu filtered, %llu lost\n",
+				fprintf(stderr, "%s: %-8s %llu written, %llu matched, %llu filtered, %llu lost, %llu failed\n",
 					prog, xc_action_names[a], (unsigned long long)out.per_action[a],
 					(unsigned long long)counts[a].captured,
-					(unsigned long long)counts[a].filtered, (unsigned long long)counts[a].lost);
+					(unsigned long long)counts[a].filtered, (unsigned long long)counts[a].lost,
+					(unsigned long long)counts[a].failed);
 		if (xc_perf_lost(xc))
 			fprintf(stderr, "%s: the perf buffer reported %llu records lost\n", prog,
 				(unsigned long long)xc_perf_lost(xc));
 	}
 	fprintf(stderr, "%llu packets captured, %llu filtered, %llu lost",
 		(unsigned long long)out.written, (unsigned long long)filtered, (unsigned long long)lost);
+	if (failed)
+		fprintf(stderr, ", %llu failed", (unsigned long long)failed);
 	if (kcaptured > out.written)
 		fprintf(stderr, " (%llu more matched after the end)", (unsigned long long)(kcaptured - out.written));
 	fputc('\n', stderr);
+	if (failed)
+		/* Not a full buffer: the helper refused the copy (-v shows the action). */
+		fprintf(stderr, "%s: warning: bpf_perf_event_output failed %llu times for a reason other "
+				"than a full buffer (a CPU without a perf buffer, or a size it refuses)\n",
+			prog, (unsigned long long)failed);
 out:
 	xc_close(xc);
+	output_discard(&out);
 	if (out.f && out.f != stdout)
 		fclose(out.f);
 	free(filter);

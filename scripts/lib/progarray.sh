@@ -25,11 +25,8 @@ pinned_id() { # prog|map PATH
 # reference goes, but the programs in it reference the array back; breaking that cycle
 # ourselves does not depend on the deferred flush.
 prog_array_empty() { # MAP_PIN
-	local k
 	[ -e "$1" ] || return 0
-	for k in $("$PINFILL" list "$1" 2>/dev/null | cut -f1); do
-		run_quiet "$PINFILL" del "$1" "$k"
-	done
+	run_quiet "$PINFILL" clear "$1"
 }
 
 tc_ingress_attach() { # DEV PIN PREF

@@ -1,8 +1,9 @@
 #!/usr/bin/env bats
 # SPDX-License-Identifier: GPL-2.0
 # build/xdpcap: capture through the xdpcap exit hook of xdp_drop_ping (lab 2's program,
-# attached here to a test veth) and of the chain root; pcapng contents, verdicts, in-kernel
-# filter, every exit path leaving the hook empty, and nothing left behind.
+# attached here to a test veth by hand, and with `scripts/lab2.sh up --dev`) and of the chain
+# root; pcapng contents, verdicts, in-kernel filter, every exit path leaving the hook empty,
+# and nothing left behind.
 
 load helpers
 
@@ -29,23 +30,42 @@ setup_file() {
 	bl_setup_names
 	bl_snapshot >"$BL_TMP/before"
 	XDPCAP="$BUILD/xdpcap"
-	HOOK="$BPFLAB_PIN/lab2/xdpcap_hook"
-	PROG="$BPFLAB_PIN/lab2/xdp_drop_ping"
-	export XDPCAP HOOK PROG
+	XDIR="$BPFLAB_PIN/xdp"
+	HOOK="$XDIR/xdpcap_hook"
+	PROG="$XDIR/xdp_drop_ping"
+	export XDPCAP XDIR HOOK PROG
 	bl_topology_up "$HOST_IP" "$PEER_IP"
-	mkdir -p "$BPFLAB_PIN/lab2"
-	# What `scripts/lab2.sh up` does for the XDP part: pinmaps pins xdpcap_hook next to the program.
-	bpftool prog load "$BUILD/xdp_drop_ping.bpf.o" "$PROG" pinmaps "$BPFLAB_PIN/lab2"
+	mkdir -p "$XDIR"
+	# What `scripts/lab2.sh up` does for the XDP part: pinmaps pins xdpcap_hook next to the
+	# program. In a directory of its own: the lab 2 test brings the real lab up in $BPFLAB_PIN/lab2.
+	bpftool prog load "$BUILD/xdp_drop_ping.bpf.o" "$PROG" pinmaps "$XDIR"
 	bpftool net attach xdpdrv pinned "$PROG" dev "$BL_HOST"
+	# Lab 2 with names of its own (like tests/bats/lab2.bats); --dev uses the test veth.
+	export LAB2_NS="blx2-$BL_ID" LAB2_HOSTIF="blx2h$BL_ID" LAB2_PEERIF="blx2p$BL_ID"
+	export LAB2_CGROUP_NAME="bpflab-xc-$BL_ID"
 	export CHAIN_NS="blc-$BL_ID" CHAIN_HOSTIF="blch$BL_ID" CHAIN_PEERIF="blcp$BL_ID"
 	export CHAIN_HOSTIP=198.18.94.1 CHAIN_PEERIP=198.18.94.2
 }
 
 teardown_file() {
 	"$SCRIPTS/chain.sh" down >/dev/null 2>&1 || true
+	"$SCRIPTS/lab2.sh" down >/dev/null 2>&1 || true
 	bpftool net detach xdpdrv dev "$BL_HOST" 2>/dev/null || true
+	pins_clean "$BPFLAB_PIN"
 	bl_topology_down
-	rm -rf "$BPFLAB_PIN" "$BPFLAB_RUN" "$BL_TMP"
+	rm -rf "$BPFLAB_RUN" "$BL_TMP"
+}
+
+# Remove pins the way the labs do: every prog array emptied slot by slot first (the programs
+# in it reference it back; see prog_array_empty in scripts/lib/progarray.sh), then the pins.
+pins_clean() { # DIR
+	[ -d "$1" ] || return 0
+	(
+		bl_use_lib
+		# Pins that are not prog arrays: pinfill list refuses them and the loop is empty.
+		find "$1" -type f | while read -r p; do prog_array_empty "$p"; done
+	) 2>/dev/null
+	rm -rf "$1"
 }
 
 teardown() {
@@ -74,6 +94,10 @@ capture_start() { # N ARGS...
 	}
 }
 hook_has() { [ "$(hook_count "$2")" = "$1" ]; }
+# One program run (verdict must stay DROP), then: has an event reached FILE?
+run_until_event() { # FRAME FILE
+	[ "$(bl_prog_retval "$PROG" "$1")" = 1 ] && [ -s "$2" ]
+}
 
 # Stop it with SIGNAL (default INT) and wait; CAP_STATUS = its exit status.
 capture_stop() { # [SIGNAL]
@@ -151,12 +175,12 @@ first_packet_hex() { # FILE
 	run "$XDPCAP" "$PROG" "$BL_TMP/x.pcap"
 	[ "$status" -eq 1 ]
 	[[ "${lines[0]}" == *"is a program"*"not a map"* ]]
-	bpftool map create "$BPFLAB_PIN/lab2/small" type prog_array key 4 value 4 entries 4 name xc_small
-	run "$XDPCAP" "$BPFLAB_PIN/lab2/small" "$BL_TMP/x.pcap"
-	rm -f "$BPFLAB_PIN/lab2/small"
+	bpftool map create "$XDIR/small" type prog_array key 4 value 4 entries 4 name xc_small
+	run "$XDPCAP" "$XDIR/small" "$BL_TMP/x.pcap"
+	rm -f "$XDIR/small"
 	[ "$status" -eq 1 ]
 	[[ "${lines[0]}" == *"has 4 entries, expected 5"* ]]
-	run "$XDPCAP" "$BPFLAB_PIN/lab2" "$BL_TMP/x.pcap"
+	run "$XDPCAP" "$XDIR" "$BL_TMP/x.pcap"
 	[ "$status" -eq 1 ]
 	[[ "${lines[0]}" == *"is a directory"* ]]
 }
@@ -318,6 +342,38 @@ first_packet_hex() { # FILE
 	[ "$(hook_count)" = 0 ]
 }
 
+@test "a refused capture changes no output: existing file kept, no new file, nothing on stdout" {
+	local f="$BL_TMP/keep.pcap" rc
+	echo "an earlier capture" >"$f"
+	cp "$f" "$BL_TMP/keep.orig"
+	capture_start 1 -a drop "$HOOK" "$BL_TMP/first.pcap"
+	# Slot busy: refused after the output was opened for writing, before anything was written.
+	run "$XDPCAP" -a drop "$HOOK" "$f"
+	[ "$status" -eq 1 ]
+	[[ "${lines[0]}" == *"slot 1 (drop)"*"already holds program id"* ]]
+	cmp "$f" "$BL_TMP/keep.orig"
+	run "$XDPCAP" -a drop "$HOOK" "$BL_TMP/new.pcap"
+	[ "$status" -eq 1 ]
+	[ ! -e "$BL_TMP/new.pcap" ]
+	rc=0
+	"$XDPCAP" -a drop "$HOOK" - >"$BL_TMP/stdout.out" 2>/dev/null || rc=$?
+	[ "$rc" -eq 1 ]
+	[ ! -s "$BL_TMP/stdout.out" ]
+	capture_stop INT
+	[ "$(hook_count)" = 0 ]
+	# An invalid filter stops even earlier.
+	run "$XDPCAP" "$HOOK" "$f" tcp port nosuchport
+	[ "$status" -eq 1 ]
+	cmp "$f" "$BL_TMP/keep.orig"
+	# The same file is written once the capture does start.
+	capture_start 1 -a drop -c 1 "$HOOK" "$f"
+	bl_frame "$BL_TMP/reply" "$REPLY_FRAME"
+	[ "$(bl_prog_retval "$PROG" "$BL_TMP/reply")" = 1 ]
+	capture_wait
+	[ "$CAP_STATUS" -eq 0 ]
+	[ "$(pcap_count "$f")" = 1 ]
+}
+
 @test "after SIGKILL the slots stay filled (verdicts unchanged); --flush empties them" {
 	capture_start 5 "$HOOK" "$BL_TMP/killed.pcap"
 	capture_stop KILL
@@ -333,16 +389,19 @@ first_packet_hex() { # FILE
 }
 
 @test "by hand: bpftool fills a slot with xdpcap_dump, event_pipe shows the packet, delete stops it" {
-	local d="$BPFLAB_PIN/dump"
+	local d="$BPFLAB_PIN/dump" pipe
 	mkdir -p "$d"
 	bpftool prog loadall "$BUILD/xdpcap_dump.bpf.o" "$d" pinmaps "$d"
 	bpftool map update pinned "$HOOK" key 1 0 0 0 value pinned "$d/xcdump_drop"
 	[ "$(hook_count)" = 1 ]
-	timeout 3 bpftool map event_pipe pinned "$d/xcdump_events" >"$BL_TMP/events" 2>&1 3>&- &
-	sleep 0.5
+	timeout 10 bpftool map event_pipe pinned "$d/xcdump_events" >"$BL_TMP/events" 2>&1 3>&- &
+	pipe=$!
 	bl_frame "$BL_TMP/reply" "$REPLY_FRAME"
-	[ "$(bl_prog_retval "$PROG" "$BL_TMP/reply")" = 1 ]
-	wait
+	# Until event_pipe has opened its perf buffers the events go nowhere: run the program
+	# again until one shows up (bounded). The verdict is DROP every time.
+	bl_wait_for 8 run_until_event "$BL_TMP/reply" "$BL_TMP/events"
+	kill -INT "$pipe"
+	wait "$pipe" || true
 	# struct xcdump_meta {action 1 = DROP, len 68}, then the frame's first bytes.
 	grep -q '^01 00 00 00 44 00 00 00  02 00 00 00 00 01 02 00' "$BL_TMP/events"
 	bpftool map delete pinned "$HOOK" key 1 0 0 0
@@ -366,13 +425,76 @@ first_packet_hex() { # FILE
 	"$SCRIPTS/chain.sh" down >/dev/null
 }
 
-@test "nothing left behind" {
-	"$SCRIPTS/chain.sh" down >/dev/null 2>&1	# in case the chain test failed half-way
+@test "lab 2 up --dev: capture its replies; after a kill -9 capture, lab2.sh down leaves nothing" {
+	local hook="$BPFLAB_PIN/lab2/xdpcap_hook" f="$BL_TMP/lab2.pcap"
+	# lab2.sh takes the test veth: the file's own copy of the program makes room first.
 	bpftool net detach xdpdrv dev "$BL_HOST"
-	rm -rf "$BPFLAB_PIN"
+	bl_snapshot >"$BL_TMP/before-lab2"
+	"$SCRIPTS/lab2.sh" up --dev "$BL_HOST" >"$BL_TMP/lab2.out" 2>&1 || {
+		cat "$BL_TMP/lab2.out"
+		false
+	}
+	HOOK_UNDER_TEST=$hook capture_start 5 "$hook" "$f"
+	ping_peer 3
+	capture_stop INT
+	[ "$CAP_STATUS" -eq 0 ]
+	[ "$(hook_count "$hook")" = 0 ]
+	[ "$(pcap_count "$f" "icmp[icmptype] = icmp-echoreply and src host $PEER_IP and dst host $HOST_IP")" = 3 ]
+	[ "$(verdict_count "$f" XDP_DROP)" = 3 ]
+	# A capture killed with SIGKILL leaves its programs in the hook; down empties it anyway.
+	HOOK_UNDER_TEST=$hook capture_start 5 "$hook" "$BL_TMP/killed.pcap"
+	capture_stop KILL
+	[ "$(hook_count "$hook")" = 5 ]
+	"$SCRIPTS/lab2.sh" down >"$BL_TMP/lab2.out" 2>&1 || {
+		cat "$BL_TMP/lab2.out"
+		false
+	}
+	[ ! -e "$BPFLAB_PIN/lab2" ]
+	bl_assert_same_state "$BL_TMP/before-lab2"
+	# Back to the file's own setup.
+	bpftool net attach xdpdrv pinned "$PROG" dev "$BL_HOST"
+}
+
+@test "pinfill fill rolls back from held fds: an entry only the map kept comes back; clear empties" {
+	local d="$BPFLAB_PIN/fill" oldid
+	mkdir -p "$d/new"
+	bpftool map create "$d/tmpl" type array key 4 value 4 entries 1 name xc_tmpl
+	bpftool map create "$d/outer" type array_of_maps key 4 value 4 entries 2 name xc_outer inner_map pinned "$d/tmpl"
+	bpftool map create "$d/old" type array key 4 value 4 entries 1 name xc_old
+	"$BUILD/pinfill" set "$d/outer" 0 "$d/old"
+	oldid=$(bpftool -j map show pinned "$d/old" | jq .id)
+	rm "$d/old" # now only slot 0 holds it
+	# Slot 0 takes a fitting map, slot 1 a hash that does not match the template: the kernel
+	# refuses slot 1 after slot 0 was replaced, so fill must put the old map back.
+	bpftool map create "$d/new/m_0" type array key 4 value 4 entries 1 name xc_m0
+	bpftool map create "$d/new/m_1" type hash key 4 value 4 entries 1 name xc_m1
+	run "$BUILD/pinfill" fill "$d/outer" "$d/new" m_%d
+	[ "$status" -eq 1 ]
+	[[ "$output" == *"left as it was"* ]]
+	[ "$("$BUILD/pinfill" list "$d/outer" | cut -f1,2)" = "0	$oldid" ]
+	run "$BUILD/pinfill" clear "$d/outer"
+	[ "$status" -eq 0 ]
+	[ "$output" = "emptied 1 slot of $d/outer" ]
+	[ -z "$("$BUILD/pinfill" list "$d/outer")" ]
+	rm -rf "$d"
+}
+
+@test "benchmark script runs with a tiny count and cleans up (no timing asserted)" {
+	run "$SCRIPTS/bench/xdpcap.sh" --count 200 --rates 2000 --sizes 64 --id "x$BL_ID"
+	echo "$output"
+	[ "$status" -eq 0 ]
+	# One table row per run: rate, size, sent, then xdpcap and tcpdump columns.
+	[[ "$output" == *"xdpcap"*"tcpdump"* ]]
+	echo "$output" | grep -Eq '^ *2000 +64 +200 '
+}
+
+@test "nothing left behind" {
+	"$SCRIPTS/chain.sh" down >/dev/null 2>&1 || true # in case a test failed half-way
+	"$SCRIPTS/lab2.sh" down >/dev/null 2>&1 || true
+	bpftool net detach xdpdrv dev "$BL_HOST" 2>/dev/null || true
+	pins_clean "$BPFLAB_PIN"
 	bl_topology_down
-	# No capture program, perf array or counter map of ours survives (names are xdpcap_*).
-	[ "$(bpftool prog list | grep -c ' name xdpcap_')" = 0 ]
-	[ "$(bpftool map list | grep -c ' name xdpcap_\(events\|counts\)')" = 0 ]
+	# Ids from build/bpfids: no capture program, perf array or counter map of ours survives.
+	# (No `bpftool map list` here: it opens every map by id, see tools/bpfids.c.)
 	bl_assert_same_state "$BL_TMP/before"
 }

@@ -487,16 +487,20 @@ int pu_slot_id(const struct pu_obj *map, const void *key, __u32 *id)
 int pu_slots_clear(const struct pu_obj *map)
 {
 	__u8 key[PU_MAX_KEY], next[PU_MAX_KEY];
-	int err, ret = 0;
-	__u32 i;
+	int err, n = 0;
+	__u32 i, id;
 
 	if (pu_is_array(map)) {
+		/* Array slots always exist: only the occupied ones (a lookup gives an id) count. */
 		for (i = 0; i < map->max_entries; i++) {
+			if (pu_slot_id(map, &i, &id))
+				continue;
 			err = pu_slot_del(map, &i, true);
 			if (err)
-				ret = err;
+				return err;
+			n++;
 		}
-		return ret;
+		return n;
 	}
 	if (map->key_size > PU_MAX_KEY)
 		return -EINVAL;
@@ -506,6 +510,7 @@ int pu_slots_clear(const struct pu_obj *map)
 		err = pu_slot_del(map, key, false);
 		if (err)
 			return err;
+		n++;
 	}
-	return ret;
+	return n;
 }

@@ -18,7 +18,8 @@
  *   pu_slot_set_fd(&map, key, fd, what)  the same for a bare fd (e.g. a program xdpcap loaded)
  *   pu_slot_del(&map, key, quiet_enoent)
  *   pu_slot_id(&map, key, &id)       id of the program/map in the slot; -ENOENT when empty
- *   pu_slots_clear(&map)             empty every slot of an array-type map (xdpcap --flush)
+ *   pu_slots_clear(&map)             empty every slot (pinfill clear, xdpcap --flush); returns
+ *                                    how many held something, or a negative errno
  *   pu_prog_array_owner(fd, &type)   program type a PROG_ARRAY is bound to (0 if not yet)
  *
  * xdpcap hook example:

@@ -11,7 +11,8 @@
  *   match:     caplen = min(r0, snaplen, length)
  *              bpf_perf_event_output(ctx, events, CURRENT_CPU | caplen << 32, &meta, 24)
  *              (the kernel appends caplen packet bytes after the metadata)
- *              count "captured", or "lost" if the buffer was full
+ *              count "captured"; "lost" if the buffer was full (-ENOSPC);
+ *              "failed" for any other error of the helper
  *   return ACTION                   the verdict the hooked program chose, unchanged
  *
  * Counters live in a per-CPU array indexed by action (no atomics needed in XDP).
@@ -191,10 +192,13 @@ static int build(const struct xc *xc, unsigned int action, int frags, struct bpf
 	op(&a, BPF_ALU64 | BPF_ADD | BPF_K, BPF_REG_4, 0, 0, META_OFF);
 	op(&a, BPF_ALU64 | BPF_MOV | BPF_K, BPF_REG_5, 0, 0, sizeof(struct xc_meta));
 	call(&a, BPF_FUNC_perf_event_output);
-	/* r8 = offset of the counter to bump in struct xc_counts */
+	/* r8 = offset of the counter to bump in struct xc_counts. Only -ENOSPC means "ring full";
+	 * anything else (no perf event open on this CPU, a size the kernel refuses) is a failure. */
 	op(&a, BPF_ALU64 | BPF_MOV | BPF_K, BPF_REG_8, 0, 0, offsetof(struct xc_counts, captured));
 	jmp(&a, BPF_JMP | BPF_JEQ | BPF_K, BPF_REG_0, 0, 0, L_COUNT);
 	op(&a, BPF_ALU64 | BPF_MOV | BPF_K, BPF_REG_8, 0, 0, offsetof(struct xc_counts, lost));
+	jmp(&a, BPF_JMP | BPF_JEQ | BPF_K, BPF_REG_0, 0, -ENOSPC, L_COUNT);
+	op(&a, BPF_ALU64 | BPF_MOV | BPF_K, BPF_REG_8, 0, 0, offsetof(struct xc_counts, failed));
 	jmp(&a, BPF_JMP | BPF_JA, 0, 0, 0, L_COUNT);
 	label(&a, L_FILTERED);
 	op(&a, BPF_ALU64 | BPF_MOV | BPF_K, BPF_REG_8, 0, 0, offsetof(struct xc_counts, filtered));
@@ -256,7 +260,12 @@ static int load_one(struct xc *xc, unsigned int action, size_t variant, int quie
 		}
 	}
 	if (fd >= 0) {
+		struct bpf_prog_info info = {};
+		__u32 len = sizeof(info);
+
 		xc->prog_fd[action] = fd;
+		/* The id tells our program from another capture's when emptying the slot. */
+		xc->prog_id[action] = bpf_obj_get_info_by_fd(fd, &info, &len) ? 0 : info.id;
 		err = 0;
 		goto out;
 	}
@@ -351,37 +360,31 @@ struct xc *xc_open(const char *hook_pin)
 
 int xc_flush(struct xc *xc)
 {
-	unsigned int a;
-	__u32 id;
-	int n = 0;
+	return pu_slots_clear(&xc->hook);
+}
 
-	for (a = 0; a < XC_NUM_ACTIONS; a++) {
-		if (pu_slot_id(&xc->hook, &a, &id))
-			continue;
-		if (pu_slot_del(&xc->hook, &a, true))
-			return -EIO;
-		n++;
-	}
-	return n;
+/* Never take over a slot someone else is using: their capture would silently stop. */
+static int slot_busy(const struct xc *xc, unsigned int a)
+{
+	__u32 id;
+
+	if (pu_slot_id(&xc->hook, &a, &id))
+		return 0;
+	pu_err(0, "slot %u (%s) of %s already holds program id %u", a, xc_action_names[a], xc->hook.path, id);
+	fprintf(stderr, "Hint: another capture is running; if it was killed, "
+			"`xdpcap --flush %s` empties the hook\n", xc->hook.path);
+	return -EBUSY;
 }
 
 int xc_load(struct xc *xc, unsigned int mask, const struct cbpf_insn *filter, size_t len,
 	    unsigned int snaplen)
 {
 	unsigned int a;
-	__u32 id;
 	int ncpu, err;
 
-	/* Never take over a slot someone else is using: their capture would silently stop. */
-	for (a = 0; a < XC_NUM_ACTIONS; a++) {
-		if ((mask & (1u << a)) && !pu_slot_id(&xc->hook, &a, &id)) {
-			pu_err(0, "slot %u (%s) of %s already holds program id %u", a, xc_action_names[a],
-			       xc->hook.path, id);
-			fprintf(stderr, "Hint: another capture is running; if it was killed, "
-					"`xdpcap --flush %s` empties the hook\n", xc->hook.path);
+	for (a = 0; a < XC_NUM_ACTIONS; a++)
+		if ((mask & (1u << a)) && slot_busy(xc, a))
 			return -EBUSY;
-		}
-	}
 	xc->mask = mask;
 	xc->snaplen = snaplen;
 	xc->filter_len = len;
@@ -459,18 +462,28 @@ static void empty_slots(struct xc *xc)
 	}
 }
 
-static int fill_slot(struct xc *xc, unsigned int a)
+/* Put the program of action A into its slot, checking again just before that the slot is
+ * still empty (prog arrays have no "insert if empty", so this is as close as it gets).
+ * QUIET: return -EINVAL without a message (while finding the flavour the hook accepts). */
+static int fill_slot(struct xc *xc, unsigned int a, int quiet)
 {
-	struct bpf_prog_info info = {};
-	__u32 len = sizeof(info);
-	int err;
+	int err = slot_busy(xc, a);
 
-	err = pu_slot_set_fd(&xc->hook, &a, xc->prog_fd[a], "the capture program");
 	if (err)
 		return err;
+	if (quiet) {
+		if (bpf_map_update_elem(xc->hook.fd, &a, &xc->prog_fd[a], BPF_ANY)) {
+			err = -errno;
+			if (err != -EINVAL)
+				pu_err(err, "cannot put the capture program into %s[%u]", xc->hook.path, a);
+			return err;
+		}
+	} else {
+		err = pu_slot_set_fd(&xc->hook, &a, xc->prog_fd[a], "the capture program");
+		if (err)
+			return err;
+	}
 	xc->filled |= 1u << a;
-	if (!bpf_obj_get_info_by_fd(xc->prog_fd[a], &info, &len))
-		xc->prog_id[a] = info.id;
 	return 0;
 }
 
@@ -508,33 +521,30 @@ int xc_start(struct xc *xc, xc_packet_fn fn, void *ctx)
 	if (first == XC_NUM_ACTIONS)
 		return -EINVAL;
 
-	/* Find the program flavour the hook accepts with the first slot; EINVAL means
-	 * "not compatible with the owner", anything else is a real error. */
-	for (v = 0; v < NVARIANTS; v++) {
-		if (v != xc->variant) {
-			err = load_all(xc, v, 1);
-			if (err)
-				continue;
-		}
-		if (!bpf_map_update_elem(xc->hook.fd, &first, &xc->prog_fd[first], BPF_ANY)) {
-			bpf_map_delete_elem(xc->hook.fd, &first);
-			break;
-		}
-		if (errno != EINVAL)
-			break;
-	}
-	if (v == NVARIANTS && load_all(xc, 0, 0))
-		return -EINVAL;
-	for (a = first; a < XC_NUM_ACTIONS; a++) {
-		if (!(xc->mask & (1u << a)))
+	/* Filling the first slot also finds the program flavour the hook accepts: EINVAL means
+	 * "not compatible with the owner", try the next flavour. The probe is the real fill, never
+	 * a write followed by a delete: a delete could remove the program of a capture that
+	 * started in between. (A throwaway prog array cannot stand in for the hook: its owner is
+	 * whatever enters it first, and the hook owner's frags flag and attach type are not
+	 * readable, which is why we probe at all.) */
+	err = -EINVAL;
+	for (v = 0; v < NVARIANTS && err == -EINVAL; v++) {
+		if (v != xc->variant && load_all(xc, v, 1))
 			continue;
-		err = fill_slot(xc, a);
-		if (err) {
-			empty_slots(xc);
-			return err;
-		}
+		err = fill_slot(xc, first, 1);
 	}
-	return 0;
+	if (err == -EINVAL) {
+		/* No flavour fits: the default one again, this time saying why. */
+		err = load_all(xc, 0, 0);
+		if (!err)
+			err = fill_slot(xc, first, 0);
+	}
+	for (a = first + 1; !err && a < XC_NUM_ACTIONS; a++)
+		if (xc->mask & (1u << a))
+			err = fill_slot(xc, a, 0);
+	if (err)
+		empty_slots(xc);
+	return err;
 }
 
 int xc_poll(struct xc *xc, int timeout_ms)
@@ -575,6 +585,7 @@ void xc_counts(struct xc *xc, struct xc_counts out[XC_NUM_ACTIONS])
 			out[a].captured += percpu[c].captured;
 			out[a].filtered += percpu[c].filtered;
 			out[a].lost += percpu[c].lost;
+			out[a].failed += percpu[c].failed;
 		}
 	}
 	free(percpu);

@@ -25,7 +25,8 @@ extern const char *const xc_action_names[XC_NUM_ACTIONS];
 struct xc_counts {
 	uint64_t captured;	/* copied to the perf buffer */
 	uint64_t filtered;	/* rejected by the filter, not copied */
-	uint64_t lost;		/* matched, but the perf buffer was full */
+	uint64_t lost;		/* matched, but the perf buffer was full (-ENOSPC) */
+	uint64_t failed;	/* matched, but bpf_perf_event_output failed otherwise */
 };
 
 /* Called for every packet read back. Return non-zero to ignore everything that follows. */
@@ -40,7 +41,8 @@ void xc_init(const char *argv0, int verbose);
 void xc_err(int err, const char *msg);
 /* Open HOOK_PIN: it must be a pinned PROG_ARRAY with XC_NUM_ACTIONS slots. NULL on error. */
 struct xc *xc_open(const char *hook_pin);
-/* Empty every slot of the hook (xdpcap --flush). Returns the number of slots that held a program. */
+/* Empty every slot of the hook (xdpcap --flush). Returns the number of slots that held a
+ * program, or a negative errno. */
 int xc_flush(struct xc *xc);
 /* Build and load the capture programs for the actions in MASK (bit i = action i); nothing is
  * put into the hook yet. Fails if a chosen slot is already occupied (another capture). */
