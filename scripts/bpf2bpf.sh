@@ -209,10 +209,7 @@ cmd_down() {
 	for l in "$P_LINK_OUT" "$P_LINK_IN"; do
 		[ ! -e "$l" ] || run_quiet rm -f "$l"
 	done
-	pins_remove "$PIN"
-	state_clear
-	[ "$DRY_RUN" = 1 ] || [ "$had_state" = 1 ] || [ "$ACTION" != down ] || info "bpf2bpf was not up (cleaned up anything left)"
-	return 0
+	lab_down_finish "$had_state"
 }
 
 # JSON of the program or link pinned at PATH ("null" if none).

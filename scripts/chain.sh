@@ -103,14 +103,8 @@ cmd_down() {
 	local had_state=0
 	lab_down_begin && had_state=1
 	xdp_detach_if_ours "${DEV:-}" "$P_ROOT" "${XDP_MODE:-}"
-	[ -z "${NS:-}" ] || netns_down "$NS" "${DEV:-}"
-	prog_array_empty "$PIN/root_array"
-	prog_array_empty "$PIN/xdpcap_hook"
-	pins_remove "$PIN"
 	bpf_stats_restore "$PIN"
-	state_clear
-	[ "$DRY_RUN" = 1 ] || [ "$had_state" = 1 ] || [ "$ACTION" != down ] || info "chain was not up (cleaned up anything left)"
-	return 0
+	lab_down_finish "$had_state" "$PIN/root_array" "$PIN/xdpcap_hook"
 }
 
 check_slot() { # SLOT

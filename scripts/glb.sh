@@ -198,15 +198,9 @@ cmd_down() {
 	PROG_ID=""
 	lab_down_begin && had_state=1
 	xdp_detach_if_ours "${DEV:-}" "$P_PROG" "${XDP_MODE:-}" "$PROG_ID"
-	# The peer program goes with the netns (its veth end is deleted).
-	[ -z "${NS:-}" ] || netns_down "$NS" "${DEV:-}"
-	prog_array_empty "$PIN/xdpcap_hook"
-	prog_array_empty "$PIN/peer/xdpcap_hook"
-	# The tables are held only by glb_tables: they go with it.
-	pins_remove "$PIN"
-	state_clear
-	[ "$DRY_RUN" = 1 ] || [ "$had_state" = 1 ] || [ "$ACTION" != down ] || info "glb was not up (removed any pins left in $PIN)"
-	return 0
+	# The peer program goes with the netns (its veth end is deleted); the tables are held only
+	# by glb_tables, so they go with its pin.
+	lab_down_finish "$had_state" "$PIN/xdpcap_hook" "$PIN/peer/xdpcap_hook"
 }
 
 # ---- binds

@@ -157,15 +157,7 @@ cmd_down() {
 		run_quiet bpftool prog detach pinned "$P_SKMSG" msg_verdict pinned "$P_MAP"
 	fi
 	xdp_detach_if_ours "$DEV" "$P_XDP" "${XDP_MODE:-xdpgeneric}" "$XDP_ID"
-	[ -z "$NS" ] || netns_down "$NS" "$DEV"
-	# Capture programs (an xdpcap killed with SIGKILL) or chain members left in the program's
-	# prog arrays are removed slot by slot, not left to the kernel's deferred flush.
-	prog_array_empty "$PIN/xdpcap_hook"
-	prog_array_empty "$PIN/root_array"
-	pins_remove "$PIN"
-	state_clear
-	[ "$DRY_RUN" = 1 ] || [ "$had_state" = 1 ] || [ "$ACTION" != down ] || info "lab2 was not up (removed any pins left in $PIN)"
-	return 0
+	lab_down_finish "$had_state" "$PIN/xdpcap_hook" "$PIN/root_array"
 }
 
 sockhash_entries() {

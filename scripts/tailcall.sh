@@ -105,14 +105,8 @@ cmd_down() {
 	elif [ "${QDISC_OWNED:-0}" = 1 ]; then
 		tc_ingress_detach "${DEV:-}" "${PREF:-$TC_PREF}" 1
 	fi
-	[ -z "${NS:-}" ] || netns_down "$NS" "${DEV:-}"
-	prog_array_empty "$PIN/jmp_table"
-	prog_array_empty "$PIN/loop_table"
-	pins_remove "$PIN"
 	[ "$DRY_RUN" = 1 ] || rm -f "$BPFLAB_RUN/tailcall-frame.bin"
-	state_clear
-	[ "$DRY_RUN" = 1 ] || [ "$had_state" = 1 ] || [ "$ACTION" != down ] || info "tailcall was not up (cleaned up anything left)"
-	return 0
+	lab_down_finish "$had_state" "$PIN/jmp_table" "$PIN/loop_table"
 }
 
 cmd_status() {

@@ -13,6 +13,9 @@
 #                                    runs cmd_down and exits 1
 #   lab_up_done                      up completed: state COMPLETE=1, rollback trap removed
 #   lab_down_begin                   load what up recorded; 1 (and NS, DEV empty) if nothing was
+#   lab_down_finish HAD_STATE [PROG_ARRAY_PIN...]
+#                                    the end of every down: the netns up made, the prog arrays
+#                                    emptied slot by slot, the pins, the state file
 #   xdp_detach_if_ours DEV PIN MODE  detach XDP from DEV only if the program there is PIN's
 #
 # Ownership rule: `down` removes a netns, device or cgroup only when the state file says this
@@ -73,6 +76,18 @@ lab_up_done() {
 lab_down_begin() {
 	NS="" DEV=""
 	state_load
+}
+
+lab_down_finish() { # HAD_STATE [PROG_ARRAY_PIN...]
+	local had=$1 a
+	shift
+	[ -z "${NS:-}" ] || netns_down "$NS" "${DEV:-}"
+	# Capture programs (an xdpcap killed with SIGKILL) or members left in prog arrays are
+	# removed slot by slot, not left to the kernel's deferred flush.
+	for a in "$@"; do prog_array_empty "$a"; done
+	pins_remove "$(pin_dir)"
+	state_clear
+	[ "$DRY_RUN" = 1 ] || [ "$had" = 1 ] || [ "$ACTION" != down ] || info "$LAB was not up (removed any pins left in $(pin_dir))"
 }
 
 # down must not detach someone else's program (e.g. after --dev on a device that changed hands).
