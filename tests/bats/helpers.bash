@@ -11,18 +11,25 @@ BL_CGROUP2=$(awk '$3 == "cgroup2" { print $2; exit }' /proc/mounts)
 
 # Unique names per test file run. Interface names must stay under 16 characters.
 #   BL_ID  short id (4 hex digits + letters), BL_NS netns, BL_HOST/BL_PEER veth ends,
-#   BPFLAB_PIN / BPFLAB_RUN exported so lab scripts use them, BL_TMP scratch dir.
+#   BL_TMP scratch dir. On the host, BPFLAB_PIN / BPFLAB_RUN are made unique too; inside
+#   a sandbox (tests/run.sh runs each file in scripts/sandbox.sh) they keep the defaults,
+#   which are private to the sandbox.
 bl_setup_names() {
 	BL_ID=$(printf '%04x' $((($$ + RANDOM) % 65536)))
 	export BL_ID
 	export BL_NS="blt-$BL_ID"
 	export BL_HOST="blh$BL_ID"
 	export BL_PEER="blp$BL_ID"
-	export BPFLAB_PIN="/sys/fs/bpf/bpflab-test-$BL_ID"
-	export BPFLAB_RUN="/run/bpflab-test-$BL_ID"
+	if [ -n "${BPFLAB_SANDBOX:-}" ]; then
+		export BPFLAB_PIN=/sys/fs/bpf/bpflab BPFLAB_RUN=/run/bpflab
+	else
+		export BPFLAB_PIN="/sys/fs/bpf/bpflab-test-$BL_ID"
+		export BPFLAB_RUN="/run/bpflab-test-$BL_ID"
+	fi
 	BL_TMP=$(mktemp -d "${BATS_RUN_TMPDIR:-/tmp}/bl-$BL_ID.XXXX")
 	export BL_TMP
 }
+
 
 # A cgroup v2 directory for this test (not created here).
 bl_cgroup_path() {
@@ -58,11 +65,14 @@ bl_topology_down() {
 	) 2>/dev/null
 }
 
-# Everything a lab could leave in the kernel, one sorted line each. Program, map and link
-# ids come from build/bpfids, which does not open the objects (see tools/bpfids.c).
+# Everything a lab could leave behind, one sorted line each. On the host: the whole machine,
+# with program, map and link ids from build/bpfids (which does not open the objects, see
+# tools/bpfids.c). In a sandbox: only what the sandbox sees (its pins, namespaces, devices,
+# cgroups, attachments, lab state files); ids are global, so a test checks the ids it made
+# itself with bl_pinned_ids / bl_assert_ids_gone.
 bl_snapshot() {
 	{
-		"$BUILD/bpfids"
+		[ -n "${BPFLAB_SANDBOX:-}" ] || "$BUILD/bpfids"
 		ip netns list 2>/dev/null | awk '{ print "netns " $1 }'
 		ip -o link show 2>/dev/null | awk -F': ' '{ split($2, a, "@"); print "dev " a[1] }'
 		ip -o link show 2>/dev/null | grep -o 'prog/xdp[a-z]* id [0-9]*' | sed 's/^/xdp /'
@@ -70,7 +80,11 @@ bl_snapshot() {
 			awk 'NF >= 3 && $1 ~ /^[0-9]+$/ { print "cgroup-prog " $1 " " $2 }'
 		find /sys/fs/bpf -mindepth 1 2>/dev/null | sed 's/^/pin /'
 		find "$BL_CGROUP2" -maxdepth 1 -name 'bpflab*' 2>/dev/null | sed 's/^/cgroup /'
-	} | sort
+		if [ -n "${BPFLAB_SANDBOX:-}" ]; then
+			find "$BL_CGROUP2" -mindepth 1 -type d 2>/dev/null | sed 's/^/cgroup /'
+			find "${BPFLAB_RUN:-/run/bpflab}" -type f ! -path '*/lock/*' 2>/dev/null | sed 's/^/state /'
+		fi
+	} | sort -u
 }
 
 # Fails (printing the difference) when the kernel state differs from snapshot file $1.
@@ -84,6 +98,34 @@ bl_assert_same_state() {
 	done
 	diff -u "$1" <(echo "$now")
 	echo "kernel state changed (- before, + after)" >&2
+	return 1
+}
+
+# "prog ID" / "map ID" / "link ID" of every program, map and link pinned under DIR, and of
+# the maps those programs use: the global ids a test's lab made. Opens pins, never ids.
+bl_pinned_ids() { # DIR
+	local f j
+	find "$1" -type f 2>/dev/null | while read -r f; do
+		if j=$(bpftool -j prog show pinned "$f" 2>/dev/null); then
+			jq -r '"prog \(.id)", (.map_ids // [] | .[] | "map \(.)")' <<<"$j"
+		elif j=$(bpftool -j map show pinned "$f" 2>/dev/null); then
+			jq -r '"map \(.id)"' <<<"$j"
+		elif j=$(bpftool -j link show pinned "$f" 2>/dev/null); then
+			jq -r '"link \(.id)", "prog \(.prog_id)"' <<<"$j"
+		fi
+	done | sort -u
+}
+
+# Fails when any id listed in FILE (from bl_pinned_ids) still exists after 5 s.
+bl_assert_ids_gone() { # FILE
+	local left i
+	[ -s "$1" ] || { echo "bl_assert_ids_gone: $1 lists no ids (the test recorded nothing)" >&2; return 1; }
+	for ((i = 0; i < 50; i++)); do
+		left=$(comm -12 <(sort -u "$1") <("$BUILD/bpfids" | sort -u))
+		[ -z "$left" ] && return 0
+		sleep 0.1
+	done
+	echo "still loaded after down: $left" >&2
 	return 1
 }
 
