@@ -15,14 +15,14 @@ LAB=lab2
 # shellcheck source=scripts/lib/lab.sh
 . "$(dirname "$0")/lib/lab.sh"
 
-# Defaults of the lab topology; tests override them to get names of their own.
-LAB2_NS=${LAB2_NS:-bpflab}
-LAB2_HOSTIF=${LAB2_HOSTIF:-bpflab0}
-LAB2_PEERIF=${LAB2_PEERIF:-bpflab1}
-LAB2_HOSTIP=${LAB2_HOSTIP:-198.18.0.1}
-LAB2_PEERIP=${LAB2_PEERIP:-198.18.0.2}
-LAB2_CGROUP_NAME=${LAB2_CGROUP_NAME:-bpflab}
-LAB2_DEMO_PORT=${LAB2_DEMO_PORT:-4242}
+LAB_SUBCMDS="up down status demo"
+LAB_LOCKED="up down demo"
+LAB_JSON=1
+LAB_UP_PINS="xdp_drop_ping bpf_sockops"
+# Defaults of the lab topology; tests outside a sandbox override them to get names of their own.
+lab_topology LAB2 bpflab bpflab0 bpflab1 198.18.0.1 198.18.0.2
+lab_env LAB2_CGROUP_NAME bpflab name
+lab_env LAB2_DEMO_PORT 4242 port
 
 OBJ_XDP=$BUILD_DIR/xdp_drop_ping.bpf.o
 OBJ_SOCKOPS=$BUILD_DIR/sockops.bpf.o
@@ -76,17 +76,23 @@ resolve_targets() {
 	fi
 }
 
-# The id of the sock_ops program attached to cgroup $1 (empty if none).
-cgroup_sockops_id() {
-	bpftool -j cgroup show "$1" 2>/dev/null | jq -r '.[] | select(.attach_type == "cgroup_sock_ops" or .attach_type == "sock_ops") | .id' | head -n1
+lab_option() {
+	case "$1" in
+	--dev) lab_optarg "$@" && OPT_DEV=$2 ;;
+	--cgroup) lab_optarg "$@" && OPT_CGROUP=$2 ;;
+	*) return 1 ;;
+	esac
 }
 
-is_up() {
-	state_load && [ "${COMPLETE:-0}" = 1 ] && [ -e "$P_XDP" ] && [ -e "$P_SOCKOPS" ]
+# The id of the sock_ops program attached to cgroup $1 (empty if none, or no such cgroup).
+cgroup_sockops_id() {
+	local out
+	out=$(bpftool -j cgroup show "$1" 2>/dev/null) || return 0
+	[ -n "$out" ] || return 0
+	jq -r '.[] | select(.attach_type == "cgroup_sock_ops" or .attach_type == "sock_ops") | .id' <<<"$out" | head -n1
 }
 
 cmd_up() {
-	need_root up "${ARGS[@]}"
 	check_prereq bpftool:bpftool ip:iproute2 jq:jq
 	check_btf
 	check_bpffs
@@ -135,7 +141,6 @@ cmd_up() {
 }
 
 cmd_down() {
-	need_root down "${ARGS[@]}"
 	check_prereq bpftool:bpftool ip:iproute2 jq:jq
 	local had_state=0 so_id
 	# Without a state file only the lab's own pins are removed (see scripts/lib/labup.sh).
@@ -157,7 +162,7 @@ cmd_down() {
 		run_quiet bpftool prog detach pinned "$P_SKMSG" msg_verdict pinned "$P_MAP"
 	fi
 	xdp_detach_if_ours "$DEV" "$P_XDP" "${XDP_MODE:-xdpgeneric}" "$XDP_ID"
-	lab_down_finish "$had_state" "$PIN/xdpcap_hook" "$PIN/root_array"
+	lab_down_finish "$had_state" "$PIN/xdpcap_hook"
 }
 
 sockhash_entries() {
@@ -169,19 +174,17 @@ sockhash_entries() {
 }
 
 cmd_status() {
-	need_root status "${ARGS[@]}"
 	check_prereq bpftool:bpftool ip:iproute2 jq:jq
 	local up=false xdp_id="" attached="" sockops_id="" map_id="" entries=0 cg_attached=false
 	state_load || true
-	is_up && up=true
+	(is_up) && up=true
 	xdp_id=$(pinned_id prog "$P_XDP")
 	sockops_id=$(pinned_id prog "$P_SOCKOPS")
 	map_id=$(pinned_id map "$P_MAP")
 	[ -z "${DEV:-}" ] || attached=$(xdp_prog_id "$DEV")
-	if [ -n "${CGROUP:-}" ] && [ -n "$sockops_id" ] && [ -d "$CGROUP" ]; then
+	if [ -n "${CGROUP:-}" ] && [ -n "$sockops_id" ]; then
 		trace bpftool cgroup show "$CGROUP"
-		bpftool -j cgroup show "$CGROUP" 2>/dev/null | jq -e --argjson id "$sockops_id" 'any(.[]; .id == $id)' >/dev/null &&
-			cg_attached=true
+		[ "$(cgroup_sockops_id "$CGROUP")" != "$sockops_id" ] || cg_attached=true
 	fi
 	if [ -n "$map_id" ]; then
 		trace bpftool map dump pinned "$P_MAP"
@@ -198,15 +201,7 @@ cmd_status() {
 			  sock_ops_map: {map_id: ($map | tonumber? // null), entries: $n}}'
 		return 0
 	fi
-	if [ "$up" = true ]; then
-		echo "lab2: up  (pins: $PIN)"
-	elif [ -f "$(state_file)" ] || [ -e "$PIN" ]; then
-		echo "lab2: incomplete: an earlier up did not finish; run '$PROG down'  (pins: $PIN)"
-		return 0
-	else
-		echo "lab2: down  (pins: $PIN)"
-		return 0
-	fi
+	lab_status_header || return 0
 	echo "--- programs and maps pinned"
 	run ls "$PIN"
 	run bpftool prog show pinned "$P_XDP"
@@ -238,12 +233,11 @@ demo_round() { # LABEL CGROUP_OR_EMPTY PCAP
 }
 
 cmd_demo() {
-	need_root demo "${ARGS[@]}"
 	check_prereq bpftool:bpftool tcpdump:tcpdump socat:socat jq:jq ss:iproute2
 	if [ "$DRY_RUN" = 1 ]; then
 		state_load || resolve_targets
 	else
-		is_up || die "lab2 is not up" "run: $PROG up"
+		need_up
 	fi
 	DEMO_TMP=$(mktemp -d)
 	trap demo_cleanup EXIT
@@ -262,31 +256,5 @@ cmd_demo() {
 	echo "from socket to socket through sock_ops_map, not through TCP/IP and lo."
 }
 
-OPT_DEV="" OPT_CGROUP="" OPT_JSON=0 ACTION=""
-ARGS=()
-while [ $# -gt 0 ]; do
-	case "$1" in
-	--dev)
-		[ $# -ge 2 ] || usage_error "--dev needs an interface name"
-		OPT_DEV=$2 ARGS+=("$1" "$2")
-		shift
-		;;
-	--cgroup)
-		[ $# -ge 2 ] || usage_error "--cgroup needs a path"
-		OPT_CGROUP=$2 ARGS+=("$1" "$2")
-		shift
-		;;
-	--json) OPT_JSON=1 ARGS+=("$1") ;;
-	up | down | status | demo)
-		[ -z "$ACTION" ] || usage_error "only one subcommand at a time"
-		ACTION=$1
-		;;
-	*)
-		parse_common_opt "$1" || usage_error "unknown argument '$1'"
-		ARGS+=("$1")
-		;;
-	esac
-	shift
-done
-[ -n "$ACTION" ] || usage_error "missing subcommand"
-"cmd_$ACTION"
+OPT_DEV="" OPT_CGROUP=""
+lab_main "$@"

@@ -17,8 +17,9 @@
 
 BPFLAB_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 BUILD_DIR=${BPFLAB_BUILD:-$BPFLAB_ROOT/build}
-BPFLAB_PIN=${BPFLAB_PIN:-/sys/fs/bpf/bpflab}
-BPFLAB_RUN=${BPFLAB_RUN:-/run/bpflab}
+# ${VAR-default}, not ${VAR:-default}: an explicitly empty value is an error (lab_main), not the default.
+BPFLAB_PIN=${BPFLAB_PIN-/sys/fs/bpf/bpflab}
+BPFLAB_RUN=${BPFLAB_RUN-/run/bpflab}
 DRY_RUN=${DRY_RUN:-0}
 STEP=${STEP:-0}
 VERBOSE=${VERBOSE:-0}
@@ -49,9 +50,21 @@ step_pause() {
 	[ "$STEP" = 1 ] || return 0
 	[ "$DRY_RUN" = 1 ] && return 0
 	local ans
-	printf '    [step] Enter to run, q to quit: ' >&2
+	if [ "${LAB_ROLLBACK:-0}" = 1 ]; then
+		printf '    [step] Enter: run it; q: stop and roll back what this up made; k: stop and keep it: ' >&2
+	else
+		printf '    [step] Enter: run it; q: stop here: ' >&2
+	fi
 	read -r ans || ans=q
-	[ "$ans" != q ] || die "stopped at the --step prompt"
+	case "$ans" in
+	q) die "stopped at the --step prompt" ;;
+	k)
+		[ "${LAB_ROLLBACK:-0}" = 1 ] || die "stopped at the --step prompt"
+		trap - EXIT INT TERM
+		info "stopped at the --step prompt; kept what was made: '$PROG down' removes it"
+		exit 1
+		;;
+	esac
 }
 
 run() {
@@ -152,7 +165,6 @@ state_load() {
 state_clear() {
 	[ "$DRY_RUN" = 1 ] && return 0
 	rm -f "$(state_file)"
-	rmdir "$BPFLAB_RUN" 2>/dev/null || true
 }
 
 # ---- network namespace topology (xdp-tutorial testenv style)
@@ -201,12 +213,10 @@ netns_down() { # NS HOSTIF
 cgroup_remove() { # PATH: move leftover processes to the parent, then remove
 	local cg=$1 pid
 	[ -d "$cg" ] || return 0
-	if [ "$DRY_RUN" != 1 ]; then
-		while read -r pid; do
-			trace sh -c "echo $pid > $(dirname "$cg")/cgroup.procs"
-			echo "$pid" >"$(dirname "$cg")/cgroup.procs" 2>/dev/null || true
-		done <"$cg/cgroup.procs"
-	fi
+	while read -r pid; do
+		trace sh -c "echo $pid > $(dirname "$cg")/cgroup.procs"
+		[ "$DRY_RUN" = 1 ] || echo "$pid" >"$(dirname "$cg")/cgroup.procs" 2>/dev/null || true
+	done <"$cg/cgroup.procs"
 	run_quiet rmdir "$cg"
 }
 
@@ -225,11 +235,13 @@ xdp_attach() { # PINNED_PROG DEV
 	case "$err" in
 	*"resource busy"* | *EBUSY* | *"File exists"*)
 		die "cannot attach XDP to $dev: another XDP program is attached" "see it with: bpftool net show dev $dev" ;;
+	*"not supported"*) ;; # the driver has no native XDP (lo, most virtual devices but veth)
+	*) die "cannot attach XDP to $dev: $(printf '%s\n' "$err" | grep -v '^Warning\|^If it used\|^$' | tail -n1)" "the kernel's full answer: bpftool net attach xdpdrv pinned $prog dev $dev" ;;
 	esac
 	info "native XDP not available on $dev, falling back to generic (skb) mode"
 	XDP_MODE=xdpgeneric
 	run bpftool net attach xdpgeneric pinned "$prog" dev "$dev" ||
-		die "cannot attach XDP to $dev" "EBUSY means another XDP program is attached: bpftool net show dev $dev"
+		die "cannot attach XDP to $dev in generic mode" "see what is attached: bpftool net show dev $dev"
 }
 
 xdp_detach() { # DEV MODE
@@ -238,16 +250,42 @@ xdp_detach() { # DEV MODE
 }
 
 # The XDP program id attached to DEV (empty if none).
+# A query, safe under `set -euo pipefail` when DEV is gone (teardown calls it on anything).
 xdp_prog_id() {
-	ip -d link show "$1" 2>/dev/null | sed -n 's/.*prog\/xdp[a-z]* id \([0-9]*\).*/\1/p' | head -n1
+	local out
+	out=$(ip -d link show "$1" 2>/dev/null) || return 0
+	sed -n 's/.*prog\/xdp[a-z]* id \([0-9]*\).*/\1/p' <<<"$out" | head -n1
 }
 
-# Remove a lab's pin directory and everything pinned in it (bpffs allows unlink and rmdir).
+# The bpftool attach type of the XDP program on DEV: xdpdrv, xdpgeneric or xdpoffload (empty if none).
+xdp_attached_mode() {
+	local out
+	out=$(ip -d link show "$1" 2>/dev/null) || return 0
+	case "$out" in
+	*"prog/xdpgeneric "*) echo xdpgeneric ;;
+	*"prog/xdpoffload "*) echo xdpoffload ;;
+	*"prog/xdp "*) echo xdpdrv ;;
+	esac
+}
+
+# Remove a lab's pin directory: only pins and the directories holding them. Refuses a
+# directory that is not on bpffs (a BPFLAB_PIN pointing at an ordinary file system must never
+# lose files), and stays on that one file system.
 pins_remove() { # DIR
+	local top
 	[ -d "$1" ] || return 0
-	run_quiet rm -rf "$1"
-	# Remove the top-level pin dir too when it became empty.
-	if [ "$DRY_RUN" != 1 ] && [ -z "$(ls -A "$(dirname "$1")" 2>/dev/null)" ]; then
-		run_quiet rmdir "$(dirname "$1")"
+	if [ "$(stat -f -c %T "$1")" != bpf_fs ]; then
+		warn "$1 is not on bpffs: not removing it (it holds no pins of bpflab)"
+		return 0
+	fi
+	trace rm -r "$1"
+	if [ "$DRY_RUN" != 1 ]; then
+		step_pause
+		find "$1" -xdev -depth \( -type d -o -type f \) -delete 2>/dev/null || true
+	fi
+	# The shared top directory goes too when it is empty and no other lab run is using it.
+	top=$(dirname "$1")
+	if [ -z "$(find "$top" -mindepth 1 -maxdepth 1 ! -path "$1" 2>/dev/null)" ] && lab_alone; then
+		run_quiet rmdir "$top"
 	fi
 }

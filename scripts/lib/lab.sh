@@ -6,6 +6,8 @@
 _bpflab_lib=$(dirname "${BASH_SOURCE[0]}")
 # shellcheck source=scripts/lib/common.sh
 . "$_bpflab_lib/common.sh"
+# shellcheck source=scripts/lib/framework.sh
+. "$_bpflab_lib/framework.sh"
 # shellcheck source=scripts/lib/labup.sh
 . "$_bpflab_lib/labup.sh"
 # shellcheck source=scripts/lib/progarray.sh

@@ -32,18 +32,22 @@ lab_target() { # OPT_DEV HOSTIF NS
 }
 
 lab_up_begin() {
-	local pin
+	local pin want_dev=$DEV
 	pin=$(pin_dir)
-	[ "$DRY_RUN" = 1 ] && return 0
 	# Subshells: the old state that is_up and cmd_down load must not replace this run's options.
 	if (is_up); then
-		info "$LAB is already up (pins in $pin); nothing to do"
+		local was
+		was=$(state_load && echo "${DEV:-}")
+		[ "$was" = "$want_dev" ] ||
+			die "$LAB is already up on $was, not on $want_dev" "take it down first: $PROG down"
+		info "$LAB is already up on $was (pins in $pin); nothing to do"
 		return 1
 	fi
 	if [ -f "$(state_file)" ]; then
 		info "cleaning up what an earlier, incomplete 'up' left"
 		(cmd_down)
 	fi
+	[ "$DRY_RUN" = 1 ] && return 0
 	[ ! -e "$pin" ] || die "$pin already exists but no $LAB state records it" "remove it: rm -r $pin"
 	if [ -n "$NS" ]; then
 		! netns_exists "$NS" || die "network namespace $NS already exists" "is another $LAB lab up (another BPFLAB_PIN)? otherwise: ip netns del $NS"
@@ -61,6 +65,7 @@ lab_up_rollback() {
 }
 
 lab_up_rollback_on_failure() {
+	LAB_ROLLBACK=1
 	trap lab_up_rollback EXIT
 	trap 'exit 1' INT TERM
 	# Recorded before they exist (lab_up_begin checked they did not), so a killed up is undone too.
@@ -69,6 +74,7 @@ lab_up_rollback_on_failure() {
 }
 
 lab_up_done() {
+	LAB_ROLLBACK=0
 	state_set COMPLETE 1
 	trap - EXIT INT TERM
 }
@@ -87,18 +93,18 @@ lab_down_finish() { # HAD_STATE [PROG_ARRAY_PIN...]
 	for a in "$@"; do prog_array_empty "$a"; done
 	pins_remove "$(pin_dir)"
 	state_clear
-	[ "$DRY_RUN" = 1 ] || [ "$had" = 1 ] || [ "$ACTION" != down ] || info "$LAB was not up (removed any pins left in $(pin_dir))"
+	[ "$had" = 1 ] || [ "$ACTION" != down ] || info "$LAB was not up (removed any pins left in $(pin_dir))"
 }
 
 # down must not detach someone else's program (e.g. after --dev on a device that changed hands).
 # ID: the program id recorded at load time, for when the pin is gone already.
 xdp_detach_if_ours() { # DEV PINNED_PROG MODE [ID]
-	local dev=$1 pin=$2 mode=${3:-xdpgeneric} id=${4:-} attached
+	local dev=$1 pin=$2 id=${4:-} attached mode
 	[ -n "$dev" ] || return 0
-	[ ! -e "$pin" ] || id=$(bpftool -j prog show pinned "$pin" 2>/dev/null | jq -r '.id // empty')
+	[ ! -e "$pin" ] || id=$(pinned_id prog "$pin")
 	attached=$(xdp_prog_id "$dev")
 	[ -n "$attached" ] && [ "$attached" = "$id" ] || return 0
-	xdp_detach "$dev" "$mode"
-	# Unknown or wrong mode recorded (killed up, or re-attached by hand): try the other one.
-	[ -z "$(xdp_prog_id "$dev")" ] || xdp_detach "$dev" "$([ "$mode" = xdpdrv ] && echo xdpgeneric || echo xdpdrv)"
+	# Detach in the mode it is attached in (a killed up may not have recorded it).
+	mode=$(xdp_attached_mode "$dev")
+	xdp_detach "$dev" "${mode:-${3:-xdpgeneric}}"
 }

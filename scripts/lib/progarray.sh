@@ -29,16 +29,21 @@ prog_array_empty() { # MAP_PIN
 	run_quiet "$PINFILL" clear "$1"
 }
 
+# Our filter is the one at PREF with handle 1: down deletes exactly that (pref and handle
+# and kind), never "every filter at a pref" (pref 0 would mean all of them).
+TC_HANDLE=1
 tc_ingress_attach() { # DEV PIN PREF
 	local dev=$1 pin=$2 pref=$3
 	! tc_qdisc_missing "$dev" || run tc qdisc add dev "$dev" clsact
 	# direct-action: the program's return value is the tc verdict (no separate action).
-	run tc filter add dev "$dev" ingress pref "$pref" bpf direct-action pinned "$pin" ||
+	run tc filter add dev "$dev" ingress pref "$pref" handle "$TC_HANDLE" bpf direct-action pinned "$pin" ||
 		die "cannot attach $pin to tc ingress of $dev" "a filter with pref $pref may exist already: tc filter show dev $dev ingress"
 }
 
 tc_qdisc_missing() { # DEV
-	! tc qdisc show dev "$1" 2>/dev/null | grep -q '^qdisc clsact'
+	local out
+	out=$(tc qdisc show dev "$1" 2>/dev/null) || return 0
+	! grep -q '^qdisc clsact' <<<"$out"
 }
 
 tc_ingress_detach() { # DEV PREF QDISC_OWNED
@@ -47,12 +52,15 @@ tc_ingress_detach() { # DEV PREF QDISC_OWNED
 	if [ "$owned" = 1 ]; then
 		run_quiet tc qdisc del dev "$dev" clsact
 	else
-		run_quiet tc filter del dev "$dev" ingress pref "$pref"
+		run_quiet tc filter del dev "$dev" ingress pref "$pref" handle "$TC_HANDLE" bpf
 	fi
 }
 
+# Safe under `set -euo pipefail` when DEV is gone.
 tc_ingress_prog_id() { # DEV PREF
-	tc filter show dev "$1" ingress pref "$2" 2>/dev/null | sed -n 's/.* id \([0-9]*\) .*/\1/p' | head -n1
+	local out
+	out=$(tc filter show dev "$1" ingress pref "$2" handle "$TC_HANDLE" bpf 2>/dev/null) || return 0
+	sed -n 's/.* id \([0-9]*\) .*/\1/p' <<<"$out" | head -n1
 }
 
 # A pinned map's entries as {"key": value} (bpftool -j puts BTF-typed data under .formatted).
@@ -61,43 +69,38 @@ map_json() { # PIN
 }
 
 # kernel.bpf_stats_enabled is one switch for the whole machine, while several labs (and test
-# runs) may be up at once: each one registers as a holder; the first sets the switch (and
-# remembers its old value), the last one out puts the old value back. Kept in a fixed
-# directory, not under $BPFLAB_RUN, because the switch is global too.
-BPF_STATS_DIR=${BPF_STATS_DIR:-/run/bpflab-bpfstats}
+# runs, in sandboxes too) may be up at once: each one registers as a holder; the first sets the
+# switch (and remembers its old value), the last one out puts the old value back. Every read
+# and write of the registry, and the switch itself, happens under one lock. The registry lives
+# in /dev/shm, which sandboxes share with the host (their /run is private; the switch is not).
+BPF_STATS_DIR=${BPF_STATS_DIR:-/dev/shm/bpflab-bpfstats}
 
 bpf_stats_enable() { # HOLDER (a name unique to this lab instance, e.g. its pin dir)
 	local holder=${1//\//_}
-	[ "$DRY_RUN" = 1 ] && {
-		trace sysctl -q -w kernel.bpf_stats_enabled=1
-		return 0
-	}
+	trace sysctl -q -w kernel.bpf_stats_enabled=1
+	[ "$DRY_RUN" = 1 ] && return 0
 	mkdir -p "$BPF_STATS_DIR/holders"
-	(
+	{
 		flock 9
 		if [ -z "$(ls -A "$BPF_STATS_DIR/holders")" ]; then
 			sysctl -n kernel.bpf_stats_enabled >"$BPF_STATS_DIR/orig" 2>/dev/null || echo 0 >"$BPF_STATS_DIR/orig"
 		fi
 		: >"$BPF_STATS_DIR/holders/$holder"
-	) 9>"$BPF_STATS_DIR/lock"
-	[ "$(sysctl -n kernel.bpf_stats_enabled 2>/dev/null)" = 1 ] || run sysctl -q -w kernel.bpf_stats_enabled=1
+		sysctl -q -w kernel.bpf_stats_enabled=1
+	} 9>"$BPF_STATS_DIR/lock"
 }
 
 bpf_stats_restore() { # HOLDER
-	local holder=${1//\//_} orig=""
-	[ "$DRY_RUN" = 1 ] && return 0
+	local holder=${1//\//_}
 	[ -e "$BPF_STATS_DIR/holders/$holder" ] || return 0
-	orig=$(
+	trace sysctl -q -w "kernel.bpf_stats_enabled=$(cat "$BPF_STATS_DIR/orig" 2>/dev/null || echo 0)"
+	[ "$DRY_RUN" = 1 ] && return 0
+	{
 		flock 9
 		rm -f "$BPF_STATS_DIR/holders/$holder"
 		if [ -z "$(ls -A "$BPF_STATS_DIR/holders")" ]; then
-			cat "$BPF_STATS_DIR/orig" 2>/dev/null
+			sysctl -q -w "kernel.bpf_stats_enabled=$(cat "$BPF_STATS_DIR/orig" 2>/dev/null || echo 0)" || true
 			rm -f "$BPF_STATS_DIR/orig"
 		fi
-	) 9>"$BPF_STATS_DIR/lock"
-	# The last holder out removes the bookkeeping too (a holder arriving now recreates it).
-	[ -z "$orig" ] || rm -rf "$BPF_STATS_DIR"
-	[ -n "$orig" ] || return 0
-	[ "$(sysctl -n kernel.bpf_stats_enabled 2>/dev/null)" = "$orig" ] ||
-		run_quiet sysctl -q -w "kernel.bpf_stats_enabled=$orig"
+	} 9>"$BPF_STATS_DIR/lock"
 }

@@ -24,7 +24,7 @@ tcp_exchange() { # PORT CG [COUNT]
 		trace socat - "TCP4:127.0.0.1:$port"
 		return 0
 	fi
-	"${wrap[@]}" timeout 10 socat -T 5 "TCP4-LISTEN:$port,bind=127.0.0.1,reuseaddr" SYSTEM:cat &
+	lab_bg "${wrap[@]}" timeout 10 socat -T 5 "TCP4-LISTEN:$port,bind=127.0.0.1,reuseaddr" SYSTEM:cat
 	srv=$!
 	wait_listen "$port" || true
 	trace socat - "TCP4:127.0.0.1:$port"
@@ -50,7 +50,7 @@ capture_start() { # IFACE FILE FILTER...
 	# -Z root: tcpdump would otherwise drop to user tcpdump and fail to write into a root-only dir.
 	trace tcpdump -Z root --immediate-mode -i "$dev" -U -n -w "$file" "$@"
 	[ "$DRY_RUN" = 1 ] && return 0
-	timeout 30 tcpdump -Z root --immediate-mode -i "$dev" -U -n -w "$file" "$@" 2>"$file.log" &
+	lab_bg timeout 30 tcpdump -Z root --immediate-mode -i "$dev" -U -n -w "$file" "$@" 2>"$file.log"
 	CAPTURE_PID=$!
 	for ((i = 0; i < 50; i++)); do
 		grep -q 'listening on' "$file.log" 2>/dev/null && return 0

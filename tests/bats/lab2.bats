@@ -167,10 +167,14 @@ check_truncations() { # DROP_FROM HEX...
 @test "errors: unknown subcommand, unknown flag or none -> usage, exit 2" {
 	run "$LAB2" frobnicate
 	[ "$status" -eq 2 ]
-	[[ "$output" == *"unknown argument 'frobnicate'"* ]]
+	[[ "$output" == *"unknown subcommand 'frobnicate'"* ]]
 	[[ "$output" == *Usage:* ]]
 	run "$LAB2" --bogus up
 	[ "$status" -eq 2 ]
+	[[ "$output" == *"unknown option '--bogus'"* ]]
+	run "$LAB2" up extra
+	[ "$status" -eq 2 ]
+	[[ "$output" == *"'up' takes 0 argument(s), got 1"* ]]
 	run "$LAB2"
 	[ "$status" -eq 2 ]
 }
@@ -426,7 +430,7 @@ kill_up_at_step() { # N PIN_NAME
 	bl_topology_up
 	run sh -c "yes '' | head -n 40 | '$LAB2' --step up --dev $BL_HOST"
 	[ "$status" -eq 0 ]
-	[[ "$output" == *"[step] Enter to run"* ]]
+	[[ "$output" == *"[step] Enter: run it; q: stop and roll back what this up made; k: stop and keep it"* ]]
 	[[ "$output" == *"lab2 is up"* ]]
 	"$LAB2" down
 	bl_topology_down
