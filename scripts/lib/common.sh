@@ -192,20 +192,26 @@ netns_up() { # NS HOSTIF PEERIF HOSTIP PEERIP
 }
 
 netns_exists() { # NS
-	ip netns list 2>/dev/null | awk '{ print $1 }' | grep -qxF "$1"
+	local out
+	out=$(ip netns list 2>/dev/null) || return 1
+	awk '{ print $1 }' <<<"$out" | grep -qxF "$1"
 }
 
 netns_down() { # NS HOSTIF
 	local ns=$1 hif=$2 pids
 	if [ -n "$hif" ] && ip link show "$hif" >/dev/null 2>&1; then
 		run_quiet ip link del "$hif"
+	elif [ -n "$hif" ]; then
+		info "device $hif was already gone"
 	fi
 	if netns_exists "$ns"; then
 		# A namespace with processes in it would linger after `ip netns del`.
-		pids=$(ip netns pids "$ns" 2>/dev/null | tr '\n' ' ')
+		pids=$(ip netns pids "$ns" 2>/dev/null | tr '\n' ' ') || true
 		# shellcheck disable=SC2086 # pid list is word-split on purpose
 		[ -z "$pids" ] || run_quiet kill -9 $pids
 		run_quiet ip netns del "$ns"
+	else
+		info "network namespace $ns was already gone"
 	fi
 }
 

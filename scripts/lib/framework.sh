@@ -31,7 +31,7 @@ LAB_LOCK_FD=""
 lab_env() { # VAR DEFAULT KIND
 	local var=$1 def=$2 kind=$3
 	if [ -n "${!var+set}" ]; then
-		[ -n "${!var}" ] || die "$var is set but empty" "unset it to use the default ($def)"
+		[ -n "${!var}" ] || lab_bad_value "$var is set but empty" "unset it to use the default ($def)"
 	else
 		printf -v "$var" '%s' "$def"
 	fi

@@ -154,3 +154,40 @@ bl_wait_for() { # SECONDS CMD...
 	done
 	return 1
 }
+
+# ---- interrupted up: kill points driven by --step, never by a sleep
+# Number of "[step]" prompts FILE holds.
+bl_prompts() { # FILE
+	grep -o '\[step\]' "$1" 2>/dev/null | wc -l
+}
+bl_prompts_at_least() { [ "$(bl_prompts "$1")" -ge "$2" ]; }
+
+# Runs `SCRIPT --step ARGS... up`, answers the first N prompts, waits until prompt N+1 is
+# printed (the script is then blocked reading its answer, after N commands), and sends it
+# SIGNAL. Returns 1 if up finished before prompt N+1 (N is past its last command).
+bl_kill_up_at_step() { # SCRIPT N SIGNAL [ARGS...]
+	local script=$1 n=$2 sig=$3 pid rc=0
+	shift 3
+	rm -f "$BL_TMP/answers" "$BL_TMP/step.err"
+	mkfifo "$BL_TMP/answers"
+	"$script" --step "$@" up <"$BL_TMP/answers" >/dev/null 2>"$BL_TMP/step.err" 3>&- &
+	pid=$!
+	exec 6>"$BL_TMP/answers"
+	# read(1) on a fifo takes one line per prompt: the answers are consumed one at a time.
+	yes '' | head -n "$n" >&6
+	if bl_wait_for 30 sh -c "grep -o '\[step\]' '$BL_TMP/step.err' | wc -l | grep -qx '$((n + 1))' || ! kill -0 $pid 2>/dev/null"; then
+		kill -0 "$pid" 2>/dev/null && kill "-$sig" "$pid" || rc=1
+	else
+		kill -9 "$pid" 2>/dev/null || true
+		echo "bl_kill_up_at_step: prompt $((n + 1)) never came" >&2
+		rc=1
+	fi
+	exec 6>&-
+	wait "$pid" 2>/dev/null || true
+	return "$rc"
+}
+
+# True when no network namespace NAME exists (a function: `! cmd` alone never fails a bats test).
+bl_no_netns() { # NAME
+	! ip netns list 2>/dev/null | awk '{ print $1 }' | grep -qxF "$1"
+}

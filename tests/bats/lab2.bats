@@ -28,9 +28,15 @@ ip6() { # NEXTHDR
 
 setup_file() {
 	bl_setup_names
-	export LAB2_NS="blt2-$BL_ID" LAB2_HOSTIF="bl2h$BL_ID" LAB2_PEERIF="bl2p$BL_ID"
-	export LAB2_HOSTIP=198.18.98.1 LAB2_PEERIP=198.18.98.2
-	export LAB2_CGROUP_NAME="bpflab-test-$BL_ID"
+	if [ -n "${BPFLAB_SANDBOX:-}" ]; then
+		# The sandbox is private: the lab's own default names, as a student uses them.
+		export LAB2_NS=bpflab LAB2_HOSTIF=bpflab0 LAB2_PEERIF=bpflab1
+		export LAB2_HOSTIP=198.18.0.1 LAB2_PEERIP=198.18.0.2 LAB2_CGROUP_NAME=bpflab
+	else
+		export LAB2_NS="blt2-$BL_ID" LAB2_HOSTIF="bl2h$BL_ID" LAB2_PEERIF="bl2p$BL_ID"
+		export LAB2_HOSTIP=198.18.98.1 LAB2_PEERIP=198.18.98.2
+		export LAB2_CGROUP_NAME="bpflab-test-$BL_ID"
+	fi
 	LAB2_DEMO_PORT=$(bl_port 0)
 	export LAB2_DEMO_PORT
 	LAB2="$SCRIPTS/lab2.sh"
@@ -44,7 +50,7 @@ teardown_file() {
 	"$LAB2" down >/dev/null 2>&1 || true
 	bl_topology_down
 	rm -rf "$BPFLAB_PIN" "$BPFLAB_RUN" "$BL_TMP"
-	rmdir "$(bl_cgroup_path)" 2>/dev/null || true
+	rmdir "$BL_CGROUP2/$LAB2_CGROUP_NAME" 2>/dev/null || true
 }
 
 teardown() {
@@ -265,8 +271,11 @@ check_truncations() { # DROP_FROM HEX...
 	# The peer is there: pings from inside the netns to the host get their replies there.
 	ip netns exec "$LAB2_NS" ping -c 1 -W 1 "$LAB2_HOSTIP"
 	[ "$("$LAB2" status --json 2>/dev/null | jq -r '.up, .xdp.attached, .sockops.attached' | tr '\n' ' ')" = "true true true " ]
+	bl_pinned_ids "$BPFLAB_PIN/lab2" >"$BL_TMP/ids"
+	grep -q '^prog ' "$BL_TMP/ids"
 	"$LAB2" down
 	bl_assert_same_state "$BL_TMP/before"
+	bl_assert_ids_gone "$BL_TMP/ids"
 }
 
 # Opens a loopback connection inside cgroup $1 on port $2 and keeps it open until
@@ -296,7 +305,7 @@ sockhash_len() {
 	"$LAB2" up --dev "$BL_HOST"
 	local port keys a b c d s1 d1 s2 d2
 	port=$(bl_port 1)
-	open_connection "$(bl_cgroup_path)" "$port"
+	open_connection "$BL_CGROUP2/$LAB2_CGROUP_NAME" "$port"
 	bl_wait_for 5 sh -c "[ \"\$(bpftool -j map dump pinned $BPFLAB_PIN/lab2/sock_ops_map | jq length)\" = 2 ]"
 	bpftool -j map dump pinned "$BPFLAB_PIN/lab2/sock_ops_map" >"$BL_TMP/dump"
 	[ "$("$LAB2" status --json 2>/dev/null | jq .sock_ops_map.entries)" = 2 ]
@@ -385,34 +394,10 @@ sockhash_len() {
 	bl_assert_same_state "$BL_TMP/before"
 }
 
-# Runs `lab2.sh --step up`, answers N prompts from a fifo held open, waits for PIN_NAME to be
-# pinned, then SIGKILLs it while it waits at prompt N+1: a half-made lab, no rollback.
-kill_up_at_step() { # N PIN_NAME
-	local pid
-	rm -f "$BL_TMP/answers"
-	mkfifo "$BL_TMP/answers"
-	"$LAB2" --step up <"$BL_TMP/answers" >/dev/null 2>&1 3>&- &
-	pid=$!
-	exec 6>"$BL_TMP/answers"
-	yes '' | head -n "$1" >&6
-	bl_wait_for 10 test -e "$BPFLAB_PIN/lab2/$2"
-	sleep 0.5
-	kill -9 "$pid"
-	exec 6>&-
-	wait "$pid" 2>/dev/null || true
-}
-
-@test "cleanup: down after an up killed with SIGKILL removes everything" {
-	bl_snapshot >"$BL_TMP/before"
-	kill_up_at_step 16 bpf_sockops
-	[ -e "$BPFLAB_RUN" ]
-	"$LAB2" down
-	bl_assert_same_state "$BL_TMP/before"
-}
-
 @test "cleanup: up after a killed up cleans the old state and uses the new options" {
 	bl_snapshot >"$BL_TMP/before"
-	kill_up_at_step 14 xdp_drop_ping
+	bl_kill_up_at_step "$LAB2" 14 KILL
+	[ -e "$BPFLAB_PIN/lab2/xdp_drop_ping" ]
 	# The killed up was building the default topology; this one must attach to the test veth.
 	bl_topology_up
 	run "$LAB2" up --dev "$BL_HOST"
@@ -470,5 +455,172 @@ kill_up_at_step() { # N PIN_NAME
 	bpftool cgroup detach "$cg" sock_ops pinned "$BPFLAB_PIN/other/bpf_sockops"
 	rm -r "$BPFLAB_PIN/other"
 	rmdir "$cg"
+	bl_assert_same_state "$BL_TMP/before"
+}
+
+# ---- faults, races and bad input (each one a defect found once)
+
+@test "interrupted up: SIGKILL after each command of up, then down leaves nothing (every kill point)" {
+	local n=0
+	bl_snapshot >"$BL_TMP/before"
+	while bl_kill_up_at_step "$LAB2" "$n" KILL; do
+		"$LAB2" down >/dev/null 2>&1
+		bl_assert_same_state "$BL_TMP/before" || { echo "left behind after a kill at command $n" >&2; return 1; }
+		n=$((n + 1))
+	done
+	"$LAB2" down >/dev/null 2>&1
+	echo "# lab2: $n kill points covered" >&3
+	[ "$n" -ge 18 ]
+	bl_assert_same_state "$BL_TMP/before"
+}
+
+@test "interrupted up: SIGINT and SIGTERM roll back by themselves (4 kill points each)" {
+	local n sig
+	bl_snapshot >"$BL_TMP/before"
+	for sig in INT TERM; do
+		for n in 3 10 14 18; do
+			bl_kill_up_at_step "$LAB2" "$n" "$sig"
+			bl_assert_same_state "$BL_TMP/before" || { echo "SIG$sig at command $n left this" >&2; return 1; }
+		done
+	done
+}
+
+@test "race: two ups started at once end with the lab fully up; down leaves nothing" {
+	local a b
+	bl_snapshot >"$BL_TMP/before"
+	"$LAB2" up >"$BL_TMP/a" 2>&1 &
+	a=$!
+	"$LAB2" up >"$BL_TMP/b" 2>&1 &
+	b=$!
+	wait "$a"
+	wait "$b"
+	[ "$("$LAB2" status --json 2>/dev/null | jq -r '.up, .xdp.attached, .sockops.attached' | tr '\n' ' ')" = "true true true " ]
+	grep -q "already up" "$BL_TMP/a" "$BL_TMP/b"
+	"$LAB2" down
+	bl_assert_same_state "$BL_TMP/before"
+}
+
+@test "race: up racing down ends fully up or fully down, never between (5 rounds)" {
+	local i up_pid st
+	bl_snapshot >"$BL_TMP/before"
+	for i in 1 2 3 4 5; do
+		"$LAB2" up >/dev/null 2>&1 &
+		up_pid=$!
+		"$LAB2" down >/dev/null 2>&1 || true
+		wait "$up_pid" || true
+		st=$("$LAB2" status --json 2>/dev/null | jq -r '[.up, .xdp.attached, .sockops.attached] | map(tostring) | join(" ")')
+		case "$st" in
+		"true true true") "$LAB2" down >/dev/null 2>&1 ;;
+		"false false false") ;;
+		*) echo "round $i: half-made lab: $st" >&2; return 1 ;;
+		esac
+		bl_assert_same_state "$BL_TMP/before"
+	done
+}
+
+@test "gone: down after its host device was deleted finishes, says so, leaves nothing" {
+	bl_snapshot >"$BL_TMP/before"
+	"$LAB2" up
+	ip link del "$LAB2_HOSTIF"
+	run "$LAB2" down
+	[ "$status" -eq 0 ]
+	[[ "$output" == *"device $LAB2_HOSTIF was already gone"* ]]
+	bl_assert_same_state "$BL_TMP/before"
+	run "$LAB2" up
+	[ "$status" -eq 0 ]
+	"$LAB2" down
+}
+
+@test "gone: down after its netns was deleted finishes, says so, leaves nothing" {
+	bl_snapshot >"$BL_TMP/before"
+	"$LAB2" up
+	ip netns del "$LAB2_NS"
+	run "$LAB2" down
+	[ "$status" -eq 0 ]
+	[[ "$output" == *"network namespace $LAB2_NS was already gone"* ]]
+	bl_assert_same_state "$BL_TMP/before"
+}
+
+@test "gone: a state file naming a device and netns never created is cleaned up" {
+	bl_snapshot >"$BL_TMP/before"
+	mkdir -p "$BPFLAB_RUN"
+	printf 'NS=%s\nDEV=%s\n' "$LAB2_NS" "$LAB2_HOSTIF" >"$BPFLAB_RUN/state$(echo "$BPFLAB_PIN/lab2" | tr / _)"
+	run "$LAB2" down
+	[ "$status" -eq 0 ]
+	[ ! -e "$BPFLAB_RUN/state$(echo "$BPFLAB_PIN/lab2" | tr / _)" ]
+	bl_assert_same_state "$BL_TMP/before"
+}
+
+@test "bad input: empty overrides, unsafe names, --dev '' are refused with exit 2, nothing made" {
+	bl_snapshot >"$BL_TMP/before"
+	LAB2_NS='' run "$LAB2" up
+	[ "$status" -eq 2 ]
+	[[ "$output" == *"LAB2_NS is set but empty"* ]]
+	[ "$(echo "$output" | grep -c 'error')" = 1 ]
+	BPFLAB_PIN='' run "$LAB2" up
+	[ "$status" -eq 2 ]
+	[[ "$output" == *"BPFLAB_PIN is set but empty"* ]]
+	LAB2_CGROUP_NAME=../x run "$LAB2" up
+	[ "$status" -eq 2 ]
+	[[ "$output" == *"LAB2_CGROUP_NAME='../x' is not a valid name"* ]]
+	LAB2_NS="two words" run "$LAB2" up
+	[ "$status" -eq 2 ]
+	LAB2_HOSTIF=averyveryverylongname run "$LAB2" up
+	[ "$status" -eq 2 ]
+	[[ "$output" == *"too long for an interface name"* ]]
+	LAB2_PEERIP=198.18.0.256 run "$LAB2" up
+	[ "$status" -eq 2 ]
+	LAB2_DEMO_PORT=0 run "$LAB2" demo
+	[ "$status" -eq 2 ]
+	run "$LAB2" up --dev ""
+	[ "$status" -eq 2 ]
+	[[ "$output" == *"--dev needs a value"* ]]
+	run "$LAB2" up --cgroup ""
+	[ "$status" -eq 2 ]
+	bl_assert_same_state "$BL_TMP/before"
+}
+
+@test "bad input: down with a BPFLAB_PIN that is not on bpffs removes no ordinary file" {
+	mkdir -p "$BL_TMP/notbpf/lab2"
+	echo precious >"$BL_TMP/notbpf/lab2/file"
+	BPFLAB_PIN=$BL_TMP/notbpf run "$LAB2" down
+	[ "$status" -eq 0 ]
+	[ "$(cat "$BL_TMP/notbpf/lab2/file")" = precious ]
+	[[ "$output" == *"not on bpffs"* ]]
+}
+
+@test "status --json: sock_ops detached by hand reads as not attached" {
+	"$LAB2" up
+	bpftool cgroup detach "$BL_CGROUP2/$LAB2_CGROUP_NAME" sock_ops pinned "$BPFLAB_PIN/lab2/bpf_sockops"
+	[ "$("$LAB2" status --json 2>/dev/null | jq -r .sockops.attached)" = false ]
+	"$LAB2" down
+}
+
+@test "up --dev while the lab is up elsewhere is refused and says where it is up" {
+	"$LAB2" up
+	run "$LAB2" up --dev lo
+	[ "$status" -eq 1 ]
+	[[ "$output" == *"already up on $LAB2_HOSTIF, not on lo"* ]]
+	ip -d link show lo | grep -vq 'prog/xdp'
+	"$LAB2" down
+}
+
+@test "dry-run down prints exactly the commands a real down runs" {
+	"$LAB2" up
+	"$LAB2" --dry-run down 2>&1 | grep '^+ ' >"$BL_TMP/dry"
+	"$LAB2" down 2>&1 | grep '^+ ' >"$BL_TMP/real"
+	diff -u "$BL_TMP/dry" "$BL_TMP/real"
+	[ -s "$BL_TMP/real" ]
+	# And when the lab is not up, both say so the same way.
+	[ "$("$LAB2" --dry-run down 2>&1)" = "$("$LAB2" down 2>&1)" ]
+}
+
+@test "--step: k keeps what was made (down removes it), q rolls it back" {
+	bl_snapshot >"$BL_TMP/before"
+	run sh -c "{ yes '' | head -n 12; echo k; } | '$LAB2' --step up"
+	[ "$status" -eq 1 ]
+	[[ "$output" == *"kept what was made"* ]]
+	ip netns list | grep -qw "$LAB2_NS"
+	"$LAB2" down
 	bl_assert_same_state "$BL_TMP/before"
 }
