@@ -59,8 +59,8 @@ tc_ingress_detach() { # DEV PREF QDISC_OWNED
 # Safe under `set -euo pipefail` when DEV is gone.
 tc_ingress_prog_id() { # DEV PREF
 	local out
-	out=$(tc filter show dev "$1" ingress pref "$2" handle "$TC_HANDLE" bpf 2>/dev/null) || return 0
-	sed -n 's/.* id \([0-9]*\) .*/\1/p' <<<"$out" | head -n1
+	out=$(tc filter show dev "$1" ingress pref "$2" handle "$TC_HANDLE" 2>/dev/null) || return 0
+	sed -n "s/.* bpf .* handle 0x$(printf %x "$TC_HANDLE") .* id \([0-9]*\) .*/\1/p" <<<"$out" | head -n1
 }
 
 # A pinned map's entries as {"key": value} (bpftool -j puts BTF-typed data under .formatted).

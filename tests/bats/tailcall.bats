@@ -176,7 +176,7 @@ flushed() {
 	[ "$status" = 0 ]
 	[[ "$output" == *"+ bpftool prog loadall $BUILD/tailcall.bpf.o $BPFLAB_PIN/tailcall pinmaps $BPFLAB_PIN/tailcall"* ]]
 	[[ "$output" == *"+ $PINFILL fill $BPFLAB_PIN/tailcall/jmp_table $BPFLAB_PIN/tailcall classifier_%d"* ]]
-	[[ "$output" == *"+ tc filter add dev $TC_HOSTIF ingress pref 49 bpf direct-action pinned $BPFLAB_PIN/tailcall/entry"* ]]
+	[[ "$output" == *"+ tc filter add dev $TC_HOSTIF ingress pref 49 handle 1 bpf direct-action pinned $BPFLAB_PIN/tailcall/entry"* ]]
 	bl_assert_same_state "$BL_TMP/before"
 }
 
