@@ -1,0 +1,30 @@
+# The masking rules for write-up outputs (tests/writeups/run.sh): what legitimately varies
+# between runs is replaced by a placeholder, in both the real and the shown output, before
+# they are compared. One rule a line; the write-ups may show any real value in these places.
+# Program, map, link, BTF ids and the numbered first line of bpftool's plain output
+s/^[0-9]+: /ID: /
+s/\b(id|btf_id|prog_id|map_id|link_id|inner_map_id|prog id|map id) [0-9]+/\1 ID/g
+s/\bmap_ids [0-9,]+/map_ids IDS/g
+s/"(id|btf_id|prog_id|map_id|link_id)": [0-9]+/"\1": ID/g
+s/\(([0-9]+)\) (driver|generic) id/(IFINDEX) \2 id/g
+s/^([A-Za-z0-9_.-]+)\([0-9]+\)/\1(IFINDEX)/
+# Tags, timestamps, MAC addresses, pids
+s/\btag [0-9a-f]{16}/tag TAG/g
+s/loaded_at [0-9T:+-]+/loaded_at TIME/g
+s/([0-9a-f]{2}:){5}[0-9a-f]{2}/MAC/g
+s/\(([0-9]+)\)$/(PID)/
+# ping and tcpdump timings, TCP sequence numbers and timestamps
+s/time=[0-9.]+ ms/time=T ms/g
+s/, time [0-9]+ms$/, time Tms/
+s/^rtt min\/avg\/max\/mdev = .*/rtt SUMMARY/
+s/^[0-9]{2}:[0-9]{2}:[0-9]{2}\.[0-9]+ /TS /
+s/seq [0-9]+(:[0-9]+)?/seq SEQ/g
+s/ack [0-9]+/ack ACK/g
+s/win [0-9]+/win WIN/g
+s/options \[[^]]*\]/options [...]/g
+# Ephemeral client ports (32768-60999) on loopback
+s/127\.0\.0\.1\.(3[2-9][0-9]{3}|[45][0-9]{4}|60[0-9]{3})\b/127.0.0.1.EPHEMERAL/g
+# Temporary files
+s#/tmp/tmp\.[A-Za-z0-9]+#/tmp/TMP#g
+# bpftool prog run: the average run time
+s/duration \(average\): [0-9]+ns/duration (average): Nns/
