@@ -70,7 +70,7 @@ icmp-echo-request) l3=$(ip4 01 "$(icmp 08)") type=0800 ;;
 icmp6-echo-reply) l3=$(icmp6 81) type=86dd ;;
 icmp6-echo-request) l3=$(icmp6 80) type=86dd ;;
 udp) l3=$(ip4 11 "a4b1303900140000${payload}") type=0800 ;;
-tcp-syn) l3=$(ip4 06 "a4b110f6000000010000000050027210000000 00" | tr -d ' ') type=0800 ;;
+tcp-syn) l3=$(ip4 06 "a4b110f600000001000000005002721000000000") type=0800 ;;
 arp) l3="0001080006040001020000000002${SRC4}000000000000${DST4}" type=0806 ;;
 *) usage >&2; die "unknown kind '$1'" ;;
 esac

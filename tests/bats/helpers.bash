@@ -71,6 +71,10 @@ bl_topology_down() {
 # cgroups, attachments, lab state files); ids are global, so a test checks the ids it made
 # itself with bl_pinned_ids / bl_assert_ids_gone.
 bl_snapshot() {
+	# Also used under `set -euo pipefail` (tests/writeups/run.sh): a query that finds nothing
+	# must not end the caller. `local -` keeps the option change inside this function.
+	local -
+	set +e +o pipefail
 	{
 		[ -n "${BPFLAB_SANDBOX:-}" ] || "$BUILD/bpfids"
 		ip netns list 2>/dev/null | awk '{ print "netns " $1 }'

@@ -26,5 +26,7 @@ s/options \[[^]]*\]/options [...]/g
 s/127\.0\.0\.1\.(3[2-9][0-9]{3}|[45][0-9]{4}|60[0-9]{3})\b/127.0.0.1.EPHEMERAL/g
 # Temporary files
 s#/tmp/tmp\.[A-Za-z0-9]+#/tmp/TMP#g
-# bpftool prog run: the average run time
-s/duration \(average\): [0-9]+ns/duration (average): Nns/
+s/duration( \(average\))?: [0-9]+ns/duration\1: Nns/
+s/get by id \([0-9]+\)/get by id (ID)/
+# bpftool cgroup show: the program id in the first column
+s/^[0-9]+ +(cgroup_[a-z_]+|sock_ops|sk_msg)/ID \1/

@@ -1,0 +1,48 @@
+#!/usr/bin/env bats
+# SPDX-License-Identifier: GPL-2.0
+# The write-ups run as a student runs them: every ```sh block of a page, in order, in one
+# fresh root shell at the repository root, inside a sandbox of its own (default names);
+# shown outputs compared after masking (tests/writeups/mask.sed); nothing left after the
+# page's own teardown. See tests/writeups/run.sh.
+
+load helpers
+
+setup_file() {
+	bl_setup_names
+}
+
+teardown_file() {
+	rm -rf "$BL_TMP"
+}
+
+writeup() { # PAGE
+	cd "$BPFLAB_ROOT" || return 1
+	run "$SCRIPTS/sandbox.sh" tests/writeups/run.sh "$1"
+	echo "$output"
+	[ "$status" -eq 0 ]
+}
+
+@test "write-up labs/lab2.md runs as typed, prints what it shows, and its teardown leaves nothing" {
+	writeup labs/lab2.md
+}
+
+# The commands of the page's ```sh blocks before section STOP, one a line, quotes and $ gone.
+page_commands() { # PAGE STOP
+	awk -v stop="$2" 'index($0, stop) == 1 { exit } /^```sh/ { f = 1; next } /^```/ { f = 0 } f' "$1" |
+		sed -e 's/"//g' -e 's/\$//g'
+}
+
+@test "lab2.sh --dry-run up prints the page's by-hand commands, in the same order" {
+	local dry page line i=0
+	dry=$("$SCRIPTS/lab2.sh" --dry-run up 2>&1 | sed -n 's/^+ //p' |
+		sed -e "s#$BL_CGROUP2/bpflab#CG#g" -e "s#$BPFLAB_ROOT/##g" -e 's/^mkdir CG$/mkdir CG/')
+	page=$(page_commands "$BPFLAB_ROOT/labs/lab2.md" "## 4.")
+	[ -n "$dry" ]
+	# Every command of up appears in the page, in up's order (the page has experiments between).
+	mapfile -t P <<<"$page"
+	while IFS= read -r line; do
+		while [ "$i" -lt "${#P[@]}" ] && [ "${P[i]}" != "$line" ]; do i=$((i + 1)); done
+		[ "$i" -lt "${#P[@]}" ] || { echo "not in the page (in this order): $line"; return 1; }
+		i=$((i + 1))
+	done <<<"$dry"
+}
