@@ -104,7 +104,18 @@ need_up() {
 	[ "$DRY_RUN" = 1 ] || is_up || die "$LAB is not up" "run: $PROG up"
 }
 
-# "<lab>: up|incomplete|down  (pins: DIR)"; returns 0 only when up.
+lab_pins_present() {
+	local p
+	[ -n "$LAB_UP_PINS" ] || return 1
+	for p in $LAB_UP_PINS; do [ -e "$(pin_dir)/$p" ] || return 1; done
+}
+
+# The lab's write-up, where its by-hand steps and teardown are.
+lab_page() {
+	if [ -f "$BPFLAB_ROOT/labs/$LAB.md" ]; then echo "labs/$LAB.md"; else echo "the lab's write-up"; fi
+}
+
+# "<lab>: up|set up by hand|incomplete|down  (pins: DIR)"; returns 0 only when up (by the script).
 lab_status_header() {
 	local pin
 	pin=$(pin_dir)
@@ -112,7 +123,9 @@ lab_status_header() {
 		echo "$LAB: up  (pins: $pin)"
 		return 0
 	fi
-	if [ -f "$(state_file)" ] || [ -e "$pin" ]; then
+	if [ ! -f "$(state_file)" ] && [ -e "$pin" ] && lab_pins_present; then
+		echo "$LAB: set up by hand (pins in $pin, nothing recorded by '$PROG up'): take it down by hand as $(lab_page) shows; '$PROG down' would remove only the pins"
+	elif [ -f "$(state_file)" ] || [ -e "$pin" ]; then
 		echo "$LAB: incomplete: an earlier up did not finish; run '$PROG down'  (pins: $pin)"
 	else
 		echo "$LAB: down  (pins: $pin)"

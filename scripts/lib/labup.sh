@@ -48,7 +48,8 @@ lab_up_begin() {
 		(cmd_down)
 	fi
 	[ "$DRY_RUN" = 1 ] && return 0
-	[ ! -e "$pin" ] || die "$pin already exists but no $LAB state records it" "remove it: rm -r $pin"
+	[ ! -e "$pin" ] || die "$pin already exists but no $LAB state records it" \
+		"set up by hand? take it down as $(lab_page) shows; otherwise remove the pins: rm -r $pin"
 	if [ -n "$NS" ]; then
 		! netns_exists "$NS" || die "network namespace $NS already exists" "is another $LAB lab up (another BPFLAB_PIN)? otherwise: ip netns del $NS"
 		! ip link show "$DEV" >/dev/null 2>&1 || die "device $DEV already exists" "is another $LAB lab up? otherwise: ip link del $DEV"

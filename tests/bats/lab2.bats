@@ -624,3 +624,17 @@ sockhash_len() {
 	"$LAB2" down
 	bl_assert_same_state "$BL_TMP/before"
 }
+
+@test "by hand: status recognises a lab 2 set up by hand and names the page's teardown; up refuses to mix" {
+	mkdir -p "$BPFLAB_PIN/lab2"
+	bpftool prog load "$BUILD/xdp_drop_ping.bpf.o" "$BPFLAB_PIN/lab2/xdp_drop_ping" pinmaps "$BPFLAB_PIN/lab2"
+	bpftool prog load "$BUILD/sockops.bpf.o" "$BPFLAB_PIN/lab2/bpf_sockops" pinmaps "$BPFLAB_PIN/lab2"
+	run "$LAB2" status
+	[ "$status" -eq 0 ]
+	[[ "$output" == *"lab2: set up by hand"*"labs/lab2.md"* ]]
+	run "$LAB2" up
+	[ "$status" -eq 1 ]
+	[[ "$output" == *"take it down as labs/lab2.md shows"* ]]
+	rm -r "$BPFLAB_PIN/lab2"
+	rmdir "$BPFLAB_PIN" 2>/dev/null || true
+}
