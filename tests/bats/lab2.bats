@@ -638,3 +638,30 @@ sockhash_len() {
 	rm -r "$BPFLAB_PIN/lab2"
 	rmdir "$BPFLAB_PIN" 2>/dev/null || true
 }
+
+@test "race: lab2 and the template lab up/down at once, sharing BPFLAB_PIN and BPFLAB_RUN, each ends consistent (5 rounds)" {
+	local i a b
+	bl_snapshot >"$BL_TMP/before"
+	for i in 1 2 3 4 5; do
+		{ "$LAB2" up && "$LAB2" down; } >"$BL_TMP/a" 2>&1 &
+		a=$!
+		{ "$SCRIPTS/template.sh" up && "$SCRIPTS/template.sh" down; } >"$BL_TMP/b" 2>&1 &
+		b=$!
+		wait "$a" || { cat "$BL_TMP/a"; return 1; }
+		wait "$b" || { cat "$BL_TMP/b"; return 1; }
+		bl_assert_same_state "$BL_TMP/before"
+	done
+}
+
+@test "xdp_attach: a refusal other than 'not supported' shows the kernel's reason, not a fallback" {
+	mkdir -p "$BPFLAB_PIN/other"
+	bpftool prog load "$BUILD/sockops.bpf.o" "$BPFLAB_PIN/other/bpf_sockops" pinmaps "$BPFLAB_PIN/other"
+	bl_topology_up
+	run bash -c ". '$SCRIPTS/lib/lab.sh'; xdp_attach '$BPFLAB_PIN/other/bpf_sockops' '$BL_HOST'"
+	rm -r "$BPFLAB_PIN/other"
+	bl_topology_down
+	[ "$status" -eq 1 ]
+	[[ "$output" == *"cannot attach XDP to $BL_HOST: "* ]]
+	[[ "$output" != *"falling back to generic"* ]]
+	[[ "$output" != *"EBUSY"* ]]
+}
