@@ -192,8 +192,13 @@ static int cmd_fill(const char *map_pin, const char *dir, const char *fmt)
 		pu_err(0, "bad FORMAT '%s': it needs exactly one %%d (or %%u, %%x) and no '/'", fmt);
 		return 1;
 	}
-	if (stat(dir, &st) || !S_ISDIR(st.st_mode)) {
-		pu_err(errno, "%s is not a directory", dir);
+	if (stat(dir, &st)) {
+		pu_err(-errno, "cannot read directory %s", dir);
+		return 1;
+	}
+	if (!S_ISDIR(st.st_mode)) {
+		/* No errno here: stat() succeeded, whatever errno holds is stale. */
+		pu_err(0, "%s is not a directory", dir);
 		return 1;
 	}
 	if (pu_open_map(map_pin, 0, &map))
@@ -225,7 +230,15 @@ static int cmd_fill(const char *map_pin, const char *dir, const char *fmt)
 		snprintf(path, sizeof(path), "%s/%s", dir, name);
 		if (access(path, F_OK))
 			continue;
-		err = pu_open(strdup(path), &targets[k]);
+		/* The path outlives this loop (messages name it); freed at out: even when the
+		 * open fails. */
+		targets[k].path = strdup(path);
+		if (!targets[k].path) {
+			err = -ENOMEM;
+			pu_err(err, "fill");
+			goto out;
+		}
+		err = pu_open(targets[k].path, &targets[k]);
 		if (!err)
 			err = pu_check_target(&map, &targets[k]);
 		if (err)
@@ -274,11 +287,10 @@ static int cmd_fill(const char *map_pin, const char *dir, const char *fmt)
 	}
 out:
 	if (targets)
-		for (k = 0; k < map.max_entries; k++)
-			if (targets[k].fd >= 0) {
-				free((char *)targets[k].path);
-				pu_close(&targets[k]);
-			}
+		for (k = 0; k < map.max_entries; k++) {
+			free((char *)targets[k].path);
+			pu_close(&targets[k]);
+		}
 	if (old)
 		for (k = 0; k < map.max_entries; k++)
 			pu_close(&old[k]);
@@ -301,7 +313,9 @@ int main(int argc, char **argv)
 	int c, verbose = 0, nargs;
 
 	pu_init(argv[0], 0);
-	while ((c = getopt_long(argc, argv, "vjh", opts, NULL)) != -1) {
+	/* "+": options only before the command, so a KEY such as -1 reaches the key check
+	 * instead of being taken for an option ("invalid option -- '1'"). */
+	while ((c = getopt_long(argc, argv, "+vjh", opts, NULL)) != -1) {
 		switch (c) {
 		case 'v':
 			verbose = 1;
@@ -326,6 +340,12 @@ int main(int argc, char **argv)
 	cmd = argv[optind++];
 	nargs = argc - optind;
 	argv += optind;
+	/* A KEY that is not a key at all is a usage error, found before anything is opened. */
+	if (((!strcmp(cmd, "set") && nargs == 3) || (!strcmp(cmd, "del") && nargs == 2)) &&
+	    pu_key_syntax(argv[1])) {
+		fprintf(stderr, "Try '%s -h' for the KEY syntax.\n", pu_prog);
+		return 2;
+	}
 	if (!strcmp(cmd, "set") && nargs == 3)
 		return cmd_set(argv[0], argv[1], argv[2]);
 	if (!strcmp(cmd, "del") && nargs == 2)

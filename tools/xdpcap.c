@@ -32,7 +32,8 @@ static void usage(FILE *f)
 		"Usage: %s [options] HOOK_PIN OUTPUT [FILTER...]\n"
 		"       %s --flush HOOK_PIN\n"
 		"Capture the packets an XDP program gives a verdict on, through its xdpcap_hook\n"
-		"(a PROG_ARRAY with one slot per action, see bpf/xdpcap.bpf.h), e.g.\n"
+		"(a PROG_ARRAY with one slot per action, see bpf/xdpcap.bpf.h; a 4-slot hook made\n"
+		"by cloudflare/xdpcap works too, without the redirect slot), e.g.\n"
 		"  %s /sys/fs/bpf/bpflab/lab2/xdpcap_hook - icmp | tcpdump -nr -\n"
 		"\n"
 		"  HOOK_PIN     pinned xdpcap_hook map of the program to watch\n"
@@ -53,8 +54,10 @@ static void usage(FILE *f)
 		"packet is recorded twice: the packet belongs to interface \"xdp-ACTION\" (one\n"
 		"interface per captured action) and carries the comment \"verdict XDP_ACTION\"\n"
 		"(Wireshark: frame.comment; tcpdump -r reads the file but does not print it).\n"
+		"Packets are written in time order, merged across CPUs.\n"
 		"Stops on SIGINT/SIGTERM or -c, empties the hook slots it filled, and prints\n"
-		"captured / filtered / lost counts on stderr.\n",
+		"captured / filtered / lost counts on stderr. Exit 1 (and a warning naming the\n"
+		"slot) if another tool overwrites or empties one of its slots meanwhile.\n",
 		prog, prog, prog, XC_SNAPLEN_MAX);
 }
 
