@@ -467,7 +467,7 @@ time_inversions() { # FILE
 	echo "time inversions: $(wc -l <"$BL_TMP/inv")"
 	head -5 "$BL_TMP/inv"
 	[ ! -s "$BL_TMP/inv" ]
-	! grep -q "too late to be sorted" "$BL_TMP/cap.err"
+	[ -z "$(grep "too late to be sorted" "$BL_TMP/cap.err")" ]
 }
 pcap_has() { [ "$(pcap_count "$1" 2>/dev/null)" -ge "$2" ]; }
 
