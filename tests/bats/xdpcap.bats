@@ -467,7 +467,8 @@ time_inversions() { # FILE
 	echo "time inversions: $(wc -l <"$BL_TMP/inv")"
 	head -5 "$BL_TMP/inv"
 	[ ! -s "$BL_TMP/inv" ]
-	[ -z "$(grep "too late to be sorted" "$BL_TMP/cap.err")" ]
+	run grep -c "too late to be sorted" "$BL_TMP/cap.err"
+	[ "$output" = 0 ]
 }
 pcap_has() { [ "$(pcap_count "$1" 2>/dev/null)" -ge "$2" ]; }
 
