@@ -153,33 +153,6 @@ static int cmd_list(const char *map_pin, bool json)
 	return 0;
 }
 
-/* FORMAT must contain exactly one integer conversion (%d %i %u %x, flags/width allowed) and
- * otherwise only %% — it is applied to a number we choose, never to user data.
- */
-static bool format_ok(const char *fmt)
-{
-	int conv = 0;
-	const char *p;
-
-	for (p = fmt; *p; p++) {
-		if (*p != '%')
-			continue;
-		if (p[1] == '%') {
-			p++;
-			continue;
-		}
-		p++;
-		while (*p && strchr("-0 +#", *p))
-			p++;
-		while (*p >= '0' && *p <= '9')
-			p++;
-		if (!*p || !strchr("diux", *p))
-			return false;
-		conv++;
-	}
-	return conv == 1 && !strchr(fmt, '/');
-}
-
 static int cmd_fill(const char *map_pin, const char *dir, const char *fmt)
 {
 	struct pu_obj map, *targets = NULL, *old = NULL;
@@ -188,7 +161,7 @@ static int cmd_fill(const char *map_pin, const char *dir, const char *fmt)
 	struct stat st;
 	int err = 0, restore_failed = 0;
 
-	if (!format_ok(fmt)) {
+	if (!pu_fill_format_ok(fmt)) {
 		pu_err(0, "bad FORMAT '%s': it needs exactly one %%d (or %%u, %%x) and no '/'", fmt);
 		return 1;
 	}
@@ -222,7 +195,7 @@ static int cmd_fill(const char *map_pin, const char *dir, const char *fmt)
 		targets[k].fd = old[k].fd = -1;
 	/* Open and check every target first, so a bad one leaves the map untouched. */
 	for (k = 0; k < map.max_entries; k++) {
-		/* format_ok() checked FORMAT takes exactly one integer */
+		/* pu_fill_format_ok() checked FORMAT takes exactly one integer */
 #pragma GCC diagnostic push
 #pragma GCC diagnostic ignored "-Wformat-nonliteral"
 		snprintf(name, sizeof(name), fmt, k);

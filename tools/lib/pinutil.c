@@ -573,3 +573,31 @@ int pu_slots_clear(const struct pu_obj *map)
 	}
 	return n;
 }
+
+/* FORMAT must contain exactly one integer conversion (%d %i %u %x, flags/width allowed) and
+ * otherwise only %% — it is applied to a number we choose, never to user data.
+ */
+bool pu_fill_format_ok(const char *fmt)
+{
+	int conv = 0, width;
+	const char *p;
+
+	for (p = fmt; *p; p++) {
+		if (*p != '%')
+			continue;
+		if (p[1] == '%') {
+			p++;
+			continue;
+		}
+		p++;
+		while (*p && strchr("-0 +#", *p))
+			p++;
+		for (width = 0; *p >= '0' && *p <= '9'; p++)
+			if (++width > 3)
+				return false;	/* a name is at most 255 bytes: no wider field */
+		if (!*p || !strchr("diux", *p))
+			return false;
+		conv++;
+	}
+	return conv == 1 && !strchr(fmt, '/');
+}

@@ -78,6 +78,8 @@ bool pu_holds_maps(const struct pu_obj *map);
 
 int pu_parse_key(const struct pu_obj *map, const char *str, void *key);
 int pu_key_syntax(const char *str);
+/* pinfill fill's FORMAT: exactly one integer conversion (%d %i %u %x), no '/'. */
+bool pu_fill_format_ok(const char *fmt);
 void pu_format_key(const struct pu_obj *map, const void *key, char *buf, size_t len);
 
 int pu_prog_array_owner(int map_fd, __u32 *prog_type);
