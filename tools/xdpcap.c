@@ -4,7 +4,8 @@
  *
  * The tcpdump filter is compiled by libpcap to classic BPF, translated to eBPF and run in
  * the kernel inside the capture programs (tools/lib/xdpcap_prog.c): rejected packets are
- * never copied. This file is the user-space half: options, filter, output, signals.
+ * never copied. This file is the user-space half: options, filter, output (written by
+ * tools/lib/pcapng.c), signals.
  * It includes <pcap.h>, so nothing here may include <linux/bpf.h> (both define
  * struct bpf_insn): the libbpf side lives in tools/lib/xdpcap_prog.c.
  */
