@@ -24,7 +24,7 @@ setup_file() {
 }
 
 teardown_file() {
-	[ -z "${LISTENER:-}" ] || kill "$LISTENER" 2>/dev/null || true
+	[ ! -s "$BL_TMP/listener.pid" ] || kill "$(cat "$BL_TMP/listener.pid")" 2>/dev/null || true
 	bl_topology_down
 	find "$BPFLAB_PIN" -depth -mindepth 1 -delete 2>/dev/null || true
 	rmdir "$BPFLAB_PIN" 2>/dev/null || true
@@ -97,13 +97,13 @@ no_sanitizer_report() {
 # The conn_trace tracepoint program, its perf event array pinned at $D/ct/events, and a TCP
 # listener in this test's network namespace.
 conn_trace_up() {
+	PORT=$(bl_port 1)
 	[ -e "$D/ct/link_out" ] && return 0
 	mkdir -p "$D/ct"
 	bpftool prog loadall "$BUILD/conn_trace.bpf.o" "$D/ct" pinmaps "$D/ct"
 	"$BUILD/linkpin" tracepoint "$D/ct/tp_conn_out" sock:inet_sock_set_state "$D/ct/link_out" >/dev/null
-	PORT=$(bl_port 1)
 	socat TCP-LISTEN:"$PORT",bind=127.0.0.1,reuseaddr,fork /dev/null 3>&- &
-	LISTENER=$!
+	echo $! >"$BL_TMP/listener.pid" # a test's variables die with it: teardown_file reads this
 	bl_wait_for 10 port_open "$PORT"
 }
 port_open() { (exec 9<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
