@@ -94,6 +94,26 @@ $(BUILD)/%: tools/%.c $(TOOL_LIB_OBJS)
 
 -include $(wildcard $(BUILD)/*.d $(BUILD)/lib/*.d)
 
+# ASan+UBSan build of the C tools into $(BUILD)/asan/ (tests/bats/tools.bats runs the tools'
+# tests against it). -fno-sanitize-recover: the first report ends the tool with an error.
+ASAN_CC    ?= clang
+ASAN_BUILD := $(BUILD)/asan
+ASAN_FLAGS := -O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=all
+ASAN_TOOLS := $(patsubst tools/%.c,$(ASAN_BUILD)/%,$(TOOL_SRCS))
+ASAN_LIB_OBJS := $(patsubst tools/lib/%.c,$(ASAN_BUILD)/lib/%.o,$(TOOL_LIB_SRCS))
+.SECONDARY: $(ASAN_LIB_OBJS)
+.PHONY: asan
+asan: $(ASAN_TOOLS)
+$(ASAN_BUILD)/lib/%.o: tools/lib/%.c
+	$(call msg,ASAN-CC,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(ASAN_CC) $(ASAN_FLAGS) $(TOOL_CFLAGS) -MMD -MP -c $< -o $@
+$(ASAN_BUILD)/%: tools/%.c $(ASAN_LIB_OBJS)
+	$(call msg,ASAN-LD,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(ASAN_CC) $(ASAN_FLAGS) $(TOOL_CFLAGS) -MMD -MP $< $(ASAN_LIB_OBJS) -o $@ $(LDLIBS) $(LDLIBS_$*)
+-include $(wildcard $(ASAN_BUILD)/*.d $(ASAN_BUILD)/lib/*.d)
+
 deps:
 	$(Q)$(SUDO) scripts/deps.sh
 

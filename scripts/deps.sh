@@ -8,6 +8,7 @@ PACKAGES=(
 	clang llvm libbpf-dev libelf-dev zlib1g-dev pkg-config make gcc
 	bpftool iproute2 tcpdump iputils-ping libpcap-dev
 	bats shellcheck sockperf iperf3 jq procps psmisc socat
+	libclang-rt-dev
 )
 
 die() { echo "deps.sh: error: $*" >&2; exit 1; }

@@ -29,10 +29,22 @@ static int list(const char *kind, next_id_fn next)
 	return 0;
 }
 
-int main(int argc, char **argv __attribute__((unused)))
+static void usage(FILE *f)
 {
+	fprintf(f, "Usage: bpfids [-h]\n"
+		   "Print the id of every loaded BPF program, map and link: \"prog ID\", \"map ID\",\n"
+		   "\"link ID\" lines, without opening any of them.\n");
+}
+
+int main(int argc, char **argv)
+{
+	if (argc == 2 && (!strcmp(argv[1], "-h") || !strcmp(argv[1], "--help"))) {
+		usage(stdout);
+		return 0;
+	}
 	if (argc > 1) {
-		fprintf(stderr, "usage: bpfids   (prints \"prog ID\", \"map ID\", \"link ID\" lines)\n");
+		fprintf(stderr, "bpfids: unexpected argument '%s'\n", argv[1]);
+		usage(stderr);
 		return 2;
 	}
 	return list("prog", bpf_prog_get_next_id) | list("map", bpf_map_get_next_id) |

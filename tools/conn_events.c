@@ -18,13 +18,18 @@
 #include <time.h>
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
+#include "numarg.h"
 #include "pinutil.h"
 #include "conn_trace.h"
 
 
 static volatile sig_atomic_t stop;
 static int json;
-static unsigned long long n_events, n_lost;
+static unsigned long long n_events, n_lost, count;
+
+#define COUNT_MAX 1000000000000ULL	/* 10^12: "forever" without overflow games */
+#define TIMEOUT_MAX 31536000		/* a year, in seconds */
+#define PAUSE_MAX 3600
 
 static void usage(FILE *f)
 {
@@ -33,10 +38,12 @@ static void usage(FILE *f)
 		"                   EVENTS_PIN\n"
 		"Print new TCP connections from the pinned perf event array EVENTS_PIN\n"
 		"(e.g. /sys/fs/bpf/bpflab/bpf2bpf/events) until Ctrl-C, N events, or SECS seconds.\n"
+		"  --count N     stop after N events, 1..%llu\n"
+		"  --timeout S   stop after S seconds (0 < S <= %d)\n"
 		"  --pages N     buffer pages per CPU, a power of 2 (default 8)\n"
 		"  --pause SECS  open the buffers, then wait SECS before reading: small buffers\n"
 		"                overflow and the lost counts show (a demonstration)\n"
-		"Exit 0; 3 when --timeout ends before --count events arrived.\n");
+		"Exit 0; 3 when --timeout ends before --count events arrived.\n", COUNT_MAX, TIMEOUT_MAX);
 }
 
 /* A bad option value: one line naming what was expected, then the usage; exit code 2. */
@@ -102,7 +109,7 @@ static void json_str(const char *s, size_t max)
 
 static void on_sample(void *ctx, int cpu, void *data, __u32 size)
 {
-	const struct conn_event *e = data;
+	struct conn_event ev, *e = &ev;
 	char ts[32], l[64], r[64];
 
 	(void)ctx;
@@ -112,6 +119,12 @@ static void on_sample(void *ctx, int cpu, void *data, __u32 size)
 			size, sizeof(*e));
 		return;
 	}
+	/* One poll hands over every event that is waiting: stop at --count exactly. */
+	if (count && n_events >= count)
+		return;
+	/* The sample sits 4 bytes past an 8-byte boundary (after the u32 size of the raw
+	 * record): copy it out rather than read a u64 field misaligned. */
+	memcpy(&ev, data, sizeof(ev));
 	n_events++;
 	now_str(ts, sizeof(ts));
 	endpoint(l, sizeof(l), e->family, e->laddr, e->lport, json);
@@ -156,13 +169,11 @@ int main(int argc, char **argv)
 		{ "help", no_argument, NULL, 'h' },
 		{},
 	};
-	unsigned long long count = 0;
 	double timeout = 0, pause = 0;
-	unsigned long pages = 8;
+	uint64_t pages = 8, v;
 	struct perf_buffer *pb;
 	struct timespec t0, t;
 	struct pu_obj map;
-	char *end;
 	int opt, verbose = 0, err = 0, rc = 0;
 
 	while ((opt = getopt_long(argc, argv, "jc:t:p:P:vh", opts, NULL)) != -1) {
@@ -171,23 +182,20 @@ int main(int argc, char **argv)
 			json = 1;
 			break;
 		case 'c':
-			count = strtoull(optarg, &end, 10);
-			if (*end || !*optarg)
-				return bad_opt("--count", optarg, "a number");
+			if (numarg_u64(optarg, 10, 1, COUNT_MAX, &v))
+				return bad_opt("--count", optarg, "a whole number 1..10^12");
+			count = v;
 			break;
 		case 't':
-			timeout = strtod(optarg, &end);
-			if (*end || !*optarg || timeout <= 0)
-				return bad_opt("--timeout", optarg, "seconds > 0");
+			if (numarg_double(optarg, 0, TIMEOUT_MAX, &timeout) || timeout <= 0)
+				return bad_opt("--timeout", optarg, "seconds, 0 < S <= 31536000");
 			break;
 		case 'p':
-			pages = strtoul(optarg, &end, 10);
-			if (*end || !pages || (pages & (pages - 1)) || pages > 1024)
+			if (numarg_u64(optarg, 10, 1, 1024, &pages) || (pages & (pages - 1)))
 				return bad_opt("--pages", optarg, "a power of 2, 1..1024");
 			break;
 		case 'P':
-			pause = strtod(optarg, &end);
-			if (*end || !*optarg || pause < 0 || pause > 3600)
+			if (numarg_double(optarg, 0, PAUSE_MAX, &pause))
 				return bad_opt("--pause", optarg, "seconds, 0..3600");
 			break;
 		case 'v':

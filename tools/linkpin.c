@@ -20,13 +20,20 @@
 #include <string.h>
 #include <unistd.h>
 #include <linux/perf_event.h>
+#include <mntent.h>
 #include <sys/syscall.h>
+#include <sys/vfs.h>
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
+#include "numarg.h"
 #include "pinutil.h"
 
+/* Where tracefs usually is; a tracefs mount listed in /proc/self/mounts is tried first. */
 static const char *tracefs_dirs[] = { "/sys/kernel/tracing", "/sys/kernel/debug/tracing" };
 #define N_TRACEFS (sizeof(tracefs_dirs) / sizeof(tracefs_dirs[0]))
+#ifndef TRACEFS_MAGIC
+#define TRACEFS_MAGIC 0x74726163
+#endif
 #define KPROBE_PMU "/sys/bus/event_source/devices/kprobe/type"
 
 static void usage(FILE *f)
@@ -41,11 +48,12 @@ static void usage(FILE *f)
 		"else prints why and exits 1.\n");
 }
 
-/* Read one small decimal number from FILE; -errno if the file is not there. */
+/* Read one small decimal number (a line) from FILE; -errno if it cannot be read. */
 static int read_num(const char *file, long *val)
 {
 	char buf[32] = "";
 	int fd = open(file, O_RDONLY | O_CLOEXEC), n;
+	uint64_t v;
 
 	if (fd < 0)
 		return -errno;
@@ -53,8 +61,61 @@ static int read_num(const char *file, long *val)
 	close(fd);
 	if (n <= 0)
 		return -EINVAL;
-	*val = strtol(buf, NULL, 10);
+	buf[strcspn(buf, "\n")] = '\0';
+	if (numarg_u64(buf, 10, 0, INT32_MAX, &v))
+		return -EINVAL;
+	*val = (long)v;
 	return 0;
+}
+
+static int is_tracefs(const char *dir)
+{
+	struct statfs sfs;
+
+	return !statfs(dir, &sfs) && (unsigned long)sfs.f_type == TRACEFS_MAGIC;
+}
+
+/* Find a reachable tracefs: DIR gets its path. Says why not on failure. Two things once made
+ * this say "not mounted" although it was: a tracefs listed in /proc/mounts but hidden under
+ * a later mount (a sandbox's fresh sysfs over /sys), and a non-root user, whom tracefs
+ * (mode 0700) refuses with EACCES. */
+static int tracefs_find(char *dir, size_t len)
+{
+	char hidden[256] = "";
+	struct mntent *m;
+	size_t i;
+	FILE *f;
+
+	f = setmntent("/proc/self/mounts", "r");
+	while (f && (m = getmntent(f))) {
+		if (strcmp(m->mnt_type, "tracefs"))
+			continue;
+		if (is_tracefs(m->mnt_dir)) {
+			snprintf(dir, len, "%s", m->mnt_dir);
+			endmntent(f);
+			return 0;
+		}
+		if (!hidden[0])
+			snprintf(hidden, sizeof(hidden), "%s", m->mnt_dir);
+	}
+	if (f)
+		endmntent(f);
+	for (i = 0; i < N_TRACEFS; i++)
+		if (is_tracefs(tracefs_dirs[i])) {	/* statfs mounts debugfs's automount too */
+			snprintf(dir, len, "%s", tracefs_dirs[i]);
+			return 0;
+		}
+	if (hidden[0]) {
+		fprintf(stderr, "%s: error: tracefs is mounted at %s, but another mount hides it "
+				"(a new sysfs mounted over /sys?)\n", pu_prog, hidden);
+		fprintf(stderr, "Hint: mount it again where it is visible: mount -t tracefs tracefs %s\n",
+			tracefs_dirs[0]);
+	} else {
+		fprintf(stderr, "%s: error: tracefs is not mounted (none in /proc/self/mounts, nothing at %s)\n",
+			pu_prog, tracefs_dirs[0]);
+		fprintf(stderr, "Hint: mount -t tracefs tracefs %s\n", tracefs_dirs[0]);
+	}
+	return -ENOENT;
 }
 
 static int perf_open(struct perf_event_attr *attr)
@@ -69,10 +130,9 @@ static int perf_open(struct perf_event_attr *attr)
 static int tracepoint_open(const char *tp)
 {
 	struct perf_event_attr attr = { .type = PERF_TYPE_TRACEPOINT, .size = sizeof(attr) };
-	char path[512], group[128];
+	char path[512], group[128], dir[256];
 	const char *name = strchr(tp, ':');
 	long id = -1;
-	size_t i;
 	int err, fd;
 
 	if (!name || name == tp || !name[1] || (size_t)(name - tp) >= sizeof(group)) {
@@ -81,17 +141,16 @@ static int tracepoint_open(const char *tp)
 	}
 	snprintf(group, sizeof(group), "%.*s", (int)(name - tp), tp);
 	name++;
-	for (i = 0; i < N_TRACEFS; i++) {
-		snprintf(path, sizeof(path), "%s/events", tracefs_dirs[i]);
-		if (!access(path, F_OK))
-			break;	/* tracefs is mounted there */
+	err = tracefs_find(dir, sizeof(dir));
+	if (err)
+		return err;
+	snprintf(path, sizeof(path), "%s/events", dir);
+	if (access(path, X_OK)) {
+		err = -errno;
+		pu_err(err, "tracefs at %s: cannot read its events", dir);
+		return err;
 	}
-	if (i == N_TRACEFS) {
-		fprintf(stderr, "%s: error: tracefs is not mounted (no %s/events)\n", pu_prog, tracefs_dirs[0]);
-		fprintf(stderr, "Hint: mount -t tracefs tracefs %s\n", tracefs_dirs[0]);
-		return -ENOENT;
-	}
-	snprintf(path, sizeof(path), "%s/events/%s/%s/id", tracefs_dirs[i], group, name);
+	snprintf(path, sizeof(path), "%s/events/%s/%s/id", dir, group, name);
 	err = read_num(path, &id);
 	if (err) {
 		pu_err(err, "tracepoint %s:%s: cannot read %s", group, name, path);
@@ -148,6 +207,9 @@ static int attach(const char *kind, const char *prog_pin, const char *target, co
 		       pu_prog_type_str(prog.type), kind, pu_prog_type_str(want));
 		goto out;
 	}
+	/* Refuse before attaching: a pin outside bpffs fails with EPERM, even for root. */
+	if (pu_pin_dir_check(link_pin))
+		goto out;
 	/* Refuse before attaching: a second link on the same pin would be unreachable. */
 	if (!access(link_pin, F_OK)) {
 		pu_err(-EEXIST, "%s", link_pin);

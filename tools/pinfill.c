@@ -153,33 +153,6 @@ static int cmd_list(const char *map_pin, bool json)
 	return 0;
 }
 
-/* FORMAT must contain exactly one integer conversion (%d %i %u %x, flags/width allowed) and
- * otherwise only %% — it is applied to a number we choose, never to user data.
- */
-static bool format_ok(const char *fmt)
-{
-	int conv = 0;
-	const char *p;
-
-	for (p = fmt; *p; p++) {
-		if (*p != '%')
-			continue;
-		if (p[1] == '%') {
-			p++;
-			continue;
-		}
-		p++;
-		while (*p && strchr("-0 +#", *p))
-			p++;
-		while (*p >= '0' && *p <= '9')
-			p++;
-		if (!*p || !strchr("diux", *p))
-			return false;
-		conv++;
-	}
-	return conv == 1 && !strchr(fmt, '/');
-}
-
 static int cmd_fill(const char *map_pin, const char *dir, const char *fmt)
 {
 	struct pu_obj map, *targets = NULL, *old = NULL;
@@ -188,12 +161,17 @@ static int cmd_fill(const char *map_pin, const char *dir, const char *fmt)
 	struct stat st;
 	int err = 0, restore_failed = 0;
 
-	if (!format_ok(fmt)) {
+	if (!pu_fill_format_ok(fmt)) {
 		pu_err(0, "bad FORMAT '%s': it needs exactly one %%d (or %%u, %%x) and no '/'", fmt);
 		return 1;
 	}
-	if (stat(dir, &st) || !S_ISDIR(st.st_mode)) {
-		pu_err(errno, "%s is not a directory", dir);
+	if (stat(dir, &st)) {
+		pu_err(-errno, "cannot read directory %s", dir);
+		return 1;
+	}
+	if (!S_ISDIR(st.st_mode)) {
+		/* No errno here: stat() succeeded, whatever errno holds is stale. */
+		pu_err(0, "%s is not a directory", dir);
 		return 1;
 	}
 	if (pu_open_map(map_pin, 0, &map))
@@ -217,7 +195,7 @@ static int cmd_fill(const char *map_pin, const char *dir, const char *fmt)
 		targets[k].fd = old[k].fd = -1;
 	/* Open and check every target first, so a bad one leaves the map untouched. */
 	for (k = 0; k < map.max_entries; k++) {
-		/* format_ok() checked FORMAT takes exactly one integer */
+		/* pu_fill_format_ok() checked FORMAT takes exactly one integer */
 #pragma GCC diagnostic push
 #pragma GCC diagnostic ignored "-Wformat-nonliteral"
 		snprintf(name, sizeof(name), fmt, k);
@@ -225,7 +203,15 @@ static int cmd_fill(const char *map_pin, const char *dir, const char *fmt)
 		snprintf(path, sizeof(path), "%s/%s", dir, name);
 		if (access(path, F_OK))
 			continue;
-		err = pu_open(strdup(path), &targets[k]);
+		/* The path outlives this loop (messages name it); freed at out: even when the
+		 * open fails. */
+		targets[k].path = strdup(path);
+		if (!targets[k].path) {
+			err = -ENOMEM;
+			pu_err(err, "fill");
+			goto out;
+		}
+		err = pu_open(targets[k].path, &targets[k]);
 		if (!err)
 			err = pu_check_target(&map, &targets[k]);
 		if (err)
@@ -274,11 +260,10 @@ static int cmd_fill(const char *map_pin, const char *dir, const char *fmt)
 	}
 out:
 	if (targets)
-		for (k = 0; k < map.max_entries; k++)
-			if (targets[k].fd >= 0) {
-				free((char *)targets[k].path);
-				pu_close(&targets[k]);
-			}
+		for (k = 0; k < map.max_entries; k++) {
+			free((char *)targets[k].path);
+			pu_close(&targets[k]);
+		}
 	if (old)
 		for (k = 0; k < map.max_entries; k++)
 			pu_close(&old[k]);
@@ -301,7 +286,9 @@ int main(int argc, char **argv)
 	int c, verbose = 0, nargs;
 
 	pu_init(argv[0], 0);
-	while ((c = getopt_long(argc, argv, "vjh", opts, NULL)) != -1) {
+	/* "+": options only before the command, so a KEY such as -1 reaches the key check
+	 * instead of being taken for an option ("invalid option -- '1'"). */
+	while ((c = getopt_long(argc, argv, "+vjh", opts, NULL)) != -1) {
 		switch (c) {
 		case 'v':
 			verbose = 1;
@@ -326,6 +313,12 @@ int main(int argc, char **argv)
 	cmd = argv[optind++];
 	nargs = argc - optind;
 	argv += optind;
+	/* A KEY that is not a key at all is a usage error, found before anything is opened. */
+	if (((!strcmp(cmd, "set") && nargs == 3) || (!strcmp(cmd, "del") && nargs == 2)) &&
+	    pu_key_syntax(argv[1])) {
+		fprintf(stderr, "Try '%s -h' for the KEY syntax.\n", pu_prog);
+		return 2;
+	}
 	if (!strcmp(cmd, "set") && nargs == 3)
 		return cmd_set(argv[0], argv[1], argv[2]);
 	if (!strcmp(cmd, "del") && nargs == 2)

@@ -21,6 +21,7 @@
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
+#include "numarg.h"
 
 #define BATCH 64
 #define HDRS (14 + 20 + 8)	/* Ethernet + IPv4 + UDP: frame size = payload + HDRS */
@@ -43,11 +44,12 @@ static void usage(FILE *f)
 
 static int parse_ul(const char *s, unsigned long min, unsigned long max, unsigned long *v)
 {
-	char *end;
+	uint64_t n;
 
-	errno = 0;
-	*v = strtoul(s, &end, 10);
-	return errno || !*s || *end || *s == '-' || *v < min || *v > max ? -1 : 0;
+	if (numarg_u64(s, 10, min, max, &n))
+		return -1;
+	*v = n;
+	return 0;
 }
 
 static double now(void)

@@ -4,7 +4,8 @@
  *
  * The tcpdump filter is compiled by libpcap to classic BPF, translated to eBPF and run in
  * the kernel inside the capture programs (tools/lib/xdpcap_prog.c): rejected packets are
- * never copied. This file is the user-space half: options, filter, output, signals.
+ * never copied. This file is the user-space half: options, filter, output (written by
+ * tools/lib/pcapng.c), signals.
  * It includes <pcap.h>, so nothing here may include <linux/bpf.h> (both define
  * struct bpf_insn): the libbpf side lives in tools/lib/xdpcap_prog.c.
  */
@@ -20,6 +21,8 @@
 #include <unistd.h>
 #include <sys/stat.h>
 #include <pcap/pcap.h>
+#include "numarg.h"
+#include "pcapng.h"
 #include "xdpcap_prog.h"
 
 static const char *prog = "xdpcap";
@@ -30,7 +33,8 @@ static void usage(FILE *f)
 		"Usage: %s [options] HOOK_PIN OUTPUT [FILTER...]\n"
 		"       %s --flush HOOK_PIN\n"
 		"Capture the packets an XDP program gives a verdict on, through its xdpcap_hook\n"
-		"(a PROG_ARRAY with one slot per action, see bpf/xdpcap.bpf.h), e.g.\n"
+		"(a PROG_ARRAY with one slot per action, see bpf/xdpcap.bpf.h; a 4-slot hook made\n"
+		"by cloudflare/xdpcap works too, without the redirect slot), e.g.\n"
 		"  %s /sys/fs/bpf/bpflab/lab2/xdpcap_hook - icmp | tcpdump -nr -\n"
 		"\n"
 		"  HOOK_PIN     pinned xdpcap_hook map of the program to watch\n"
@@ -51,8 +55,10 @@ static void usage(FILE *f)
 		"packet is recorded twice: the packet belongs to interface \"xdp-ACTION\" (one\n"
 		"interface per captured action) and carries the comment \"verdict XDP_ACTION\"\n"
 		"(Wireshark: frame.comment; tcpdump -r reads the file but does not print it).\n"
+		"Packets are written in time order, merged across CPUs.\n"
 		"Stops on SIGINT/SIGTERM or -c, empties the hook slots it filled, and prints\n"
-		"captured / filtered / lost counts on stderr.\n",
+		"captured / filtered / lost counts on stderr. Exit 1 (and a warning naming the\n"
+		"slot) if another tool overwrites or empties one of its slots meanwhile.\n",
 		prog, prog, prog, XC_SNAPLEN_MAX);
 }
 
@@ -76,71 +82,12 @@ static int usage_error(const char *msg, const char *arg)
 	return 2;
 }
 
-/* ---- pcapng (https://www.ietf.org/archive/id/draft-ietf-opsawg-pcapng-01.html) */
-#define PCAPNG_SHB 0x0A0D0D0A
-#define PCAPNG_IDB 0x00000001
-#define PCAPNG_EPB 0x00000006
-#define OPT_END 0
-#define OPT_COMMENT 1
-#define IF_NAME 2
-#define IF_DESCRIPTION 3
-#define IF_TSRESOL 9
-#define IF_FILTER 11
-#define LINKTYPE_ETHERNET 1
-
-struct block {
-	unsigned char buf[XC_SNAPLEN_MAX + 512];
-	size_t len;
-};
-
-static void put(struct block *b, const void *p, size_t n)
-{
-	memcpy(b->buf + b->len, p, n);
-	b->len += n;
-}
-
-static void put32(struct block *b, uint32_t v)
-{
-	put(b, &v, 4);
-}
-
-static void pad4(struct block *b)
-{
-	while (b->len % 4)
-		b->buf[b->len++] = 0;
-}
-
-static void put_opt(struct block *b, uint16_t code, const void *p, size_t n)
-{
-	uint16_t hdr[2] = { code, (uint16_t)n };
-
-	put(b, hdr, sizeof(hdr));
-	put(b, p, n);
-	pad4(b);
-}
-
-static void begin(struct block *b, uint32_t type)
-{
-	b->len = 0;
-	put32(b, type);
-	put32(b, 0);	/* total length, set by finish() */
-}
-
-static int finish(struct block *b, FILE *f)
-{
-	uint32_t total = b->len + 4;
-
-	memcpy(b->buf + 4, &total, 4);
-	put32(b, total);
-	return fwrite(b->buf, 1, b->len, f) == b->len ? 0 : -1;
-}
-
 struct output {
 	FILE *f;
 	const char *name;
 	int created;			/* we created the file: remove it if the capture never starts */
 	int committed;			/* the header is written: the file is the capture's now */
-	struct block blk;
+	struct pcapng w;
 	int ifidx[XC_NUM_ACTIONS];	/* pcapng interface of each action */
 	int64_t mono_to_real;		/* add to CLOCK_MONOTONIC ns for wall-clock ns */
 	uint64_t written, limit;
@@ -148,54 +95,22 @@ struct output {
 	int err;
 };
 
-static const char *const verdict_names[XC_NUM_ACTIONS] = {
-	"XDP_ABORTED", "XDP_DROP", "XDP_PASS", "XDP_TX", "XDP_REDIRECT"
-};
-
 static int write_header(struct output *o, unsigned int mask, unsigned int snaplen, const char *expr)
 {
-	static const char appl[] = "bpflab xdpcap";
-	uint16_t ver[2] = { 1, 0 };
-	uint64_t section_len = UINT64_MAX;
-	unsigned char tsresol = 9;	/* nanoseconds */
-	struct block *b = &o->blk;
 	unsigned int a;
 	int n = 0;
 
-	begin(b, PCAPNG_SHB);
-	put32(b, 0x1A2B3C4D);		/* byte-order magic */
-	put(b, ver, sizeof(ver));
-	put(b, &section_len, sizeof(section_len));
-	put_opt(b, 4 /* shb_userappl */, appl, strlen(appl));
-	put_opt(b, OPT_END, NULL, 0);
-	if (finish(b, o->f))
+	if (pcapng_init(&o->w, o->f, snaplen) || pcapng_section(&o->w, "bpflab xdpcap"))
 		return -1;
-
 	for (a = 0; a < XC_NUM_ACTIONS; a++) {
 		char name[32], desc[64];
-		uint16_t lt[2] = { LINKTYPE_ETHERNET, 0 };
 
 		if (!(mask & (1u << a)))
 			continue;
 		o->ifidx[a] = n++;
 		snprintf(name, sizeof(name), "xdp-%s", xc_action_names[a]);
-		snprintf(desc, sizeof(desc), "packets the XDP program gave %s", verdict_names[a]);
-		begin(b, PCAPNG_IDB);
-		put(b, lt, sizeof(lt));
-		put32(b, snaplen);
-		put_opt(b, IF_NAME, name, strlen(name));
-		put_opt(b, IF_DESCRIPTION, desc, strlen(desc));
-		put_opt(b, IF_TSRESOL, &tsresol, 1);
-		if (expr && *expr) {
-			/* if_filter: first byte 0 = a libpcap filter string */
-			unsigned char f[256] = { 0 };
-			size_t len = strlen(expr) < sizeof(f) - 1 ? strlen(expr) : sizeof(f) - 1;
-
-			memcpy(f + 1, expr, len);
-			put_opt(b, IF_FILTER, f, len + 1);
-		}
-		put_opt(b, OPT_END, NULL, 0);
-		if (finish(b, o->f))
+		snprintf(desc, sizeof(desc), "packets the XDP program gave %s", xc_verdict_names[a]);
+		if (pcapng_interface(&o->w, PCAPNG_LINKTYPE_ETHERNET, snaplen, name, desc, expr))
 			return -1;
 	}
 	return fflush(o->f) ? -1 : 0;
@@ -260,24 +175,13 @@ static int on_packet(void *ctx, unsigned int action, uint64_t ts_mono_ns, uint32
 		     const void *data, uint32_t caplen)
 {
 	struct output *o = ctx;
-	struct block *b = &o->blk;
-	uint64_t ts = ts_mono_ns + o->mono_to_real;
 	char comment[32];
 
 	if (o->err || (o->limit && o->written >= o->limit))
 		return 1;
-	begin(b, PCAPNG_EPB);
-	put32(b, o->ifidx[action]);
-	put32(b, ts >> 32);
-	put32(b, (uint32_t)ts);
-	put32(b, caplen);
-	put32(b, len);
-	put(b, data, caplen);
-	pad4(b);
-	snprintf(comment, sizeof(comment), "verdict %s", verdict_names[action]);
-	put_opt(b, OPT_COMMENT, comment, strlen(comment));
-	put_opt(b, OPT_END, NULL, 0);
-	if (finish(b, o->f)) {
+	snprintf(comment, sizeof(comment), "verdict %s", xc_verdict_names[action]);
+	errno = 0;
+	if (pcapng_packet(&o->w, o->ifidx[action], ts_mono_ns + o->mono_to_real, data, caplen, len, comment)) {
 		o->err = errno ? errno : EIO;
 		return 1;
 	}
@@ -293,41 +197,6 @@ static int64_t mono_to_real(void)
 	clock_gettime(CLOCK_REALTIME, &r);
 	clock_gettime(CLOCK_MONOTONIC, &m);
 	return (int64_t)(r.tv_sec - m.tv_sec) * 1000000000 + (r.tv_nsec - m.tv_nsec);
-}
-
-static int parse_actions(const char *arg, unsigned int *mask)
-{
-	char *copy = strdup(arg), *tok, *save = NULL;
-	unsigned int a;
-
-	*mask = 0;
-	if (!copy)
-		return -1;
-	for (tok = strtok_r(copy, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
-		if (!strcasecmp(tok, "all")) {
-			*mask |= (1u << XC_NUM_ACTIONS) - 1;
-			continue;
-		}
-		for (a = 0; a < XC_NUM_ACTIONS; a++)
-			if (!strcasecmp(tok, xc_action_names[a]) || !strcasecmp(tok, verdict_names[a]))
-				break;
-		if (a == XC_NUM_ACTIONS) {
-			free(copy);
-			return -1;
-		}
-		*mask |= 1u << a;
-	}
-	free(copy);
-	return *mask ? 0 : -1;
-}
-
-static int parse_uint(const char *s, unsigned long min, unsigned long max, unsigned long *v)
-{
-	char *end;
-
-	errno = 0;
-	*v = strtoul(s, &end, 10);
-	return errno || !*s || *end || *s == '-' || *v < min || *v > max ? -1 : 0;
 }
 
 static volatile sig_atomic_t stop;
@@ -396,10 +265,10 @@ int main(int argc, char **argv)
 	unsigned int mask = (1u << XC_NUM_ACTIONS) - 1, snaplen = 65535, a;
 	struct xc_counts counts[XC_NUM_ACTIONS];
 	uint64_t filtered = 0, lost = 0, failed = 0, kcaptured = 0;
-	int opt, verbose = 0, flush = 0, ret = 1, err;
+	int opt, verbose = 0, flush = 0, ret = 1, err, mask_given = 0;
 	struct cbpf_insn *filter = NULL;
 	struct sigaction sa = { .sa_handler = on_signal };
-	unsigned long v;
+	uint64_t v;
 	size_t flen = 0;
 	char *expr = NULL;
 	struct xc *xc;
@@ -408,16 +277,17 @@ int main(int argc, char **argv)
 	while ((opt = getopt_long(argc, argv, "a:c:s:vh", longopts, NULL)) != -1) {
 		switch (opt) {
 		case 'a':
-			if (parse_actions(optarg, &mask))
+			if (xc_parse_actions(optarg, &mask) || !mask)
 				return usage_error("-a: not a comma list of aborted,drop,pass,tx,redirect: %s", optarg);
+			mask_given = 1;
 			break;
 		case 'c':
-			if (parse_uint(optarg, 1, UINT64_MAX >> 1, &v))
+			if (numarg_u64(optarg, 10, 1, UINT64_MAX >> 1, &v))
 				return usage_error("-c: not a positive count: %s", optarg);
 			out.limit = v;
 			break;
 		case 's':
-			if (parse_uint(optarg, 1, XC_SNAPLEN_MAX, &v))
+			if (numarg_u64(optarg, 10, 1, XC_SNAPLEN_MAX, &v))
 				return usage_error("-s: snaplen must be 1..262144: %s", optarg);
 			snaplen = v;
 			break;
@@ -443,6 +313,9 @@ int main(int argc, char **argv)
 	xc = xc_open(argv[optind]);
 	if (!xc)
 		return 1;
+	/* All actions by default: those the hook has slots for (4 in a cloudflare/xdpcap hook). */
+	if (!mask_given)
+		mask &= (1u << xc_slots(xc)) - 1;
 	if (flush) {
 		err = xc_flush(xc);
 		if (err >= 0)
@@ -493,7 +366,16 @@ int main(int argc, char **argv)
 		}
 		if (fflush(out.f) && !out.err)
 			out.err = errno;
+		/* Another tool (a second xdpcap --flush, bpftool map update, a lab's down) took a
+		 * slot: what follows would be silently incomplete. */
+		if (xc_slots_lost(xc)) {
+			fprintf(stderr, "%s: error: the hook's slots were changed by another tool: capture ended\n", prog);
+			ret = 1;
+			break;
+		}
 	}
+	if (!ret && xc_slots_lost(xc))
+		ret = 1;
 	xc_stop(xc);
 	if (fflush(out.f) && !out.err)
 		out.err = errno;
@@ -532,6 +414,10 @@ int main(int argc, char **argv)
 	if (kcaptured > out.written)
 		fprintf(stderr, " (%llu more matched after the end)", (unsigned long long)(kcaptured - out.written));
 	fputc('\n', stderr);
+	if (xc_late(xc))
+		fprintf(stderr, "%s: warning: %llu packets reached user space too late to be sorted in: "
+				"the file is not in strict time order there\n", prog,
+			(unsigned long long)xc_late(xc));
 	if (failed)
 		/* Not a full buffer: the helper refused the copy (-v shows the action). */
 		fprintf(stderr, "%s: warning: bpf_perf_event_output failed %llu times for a reason other "
@@ -542,6 +428,7 @@ out:
 	output_discard(&out);
 	if (out.f && out.f != stdout)
 		fclose(out.f);
+	pcapng_free(&out.w);
 	free(filter);
 	free(expr);
 	return ret;

@@ -12,6 +12,7 @@
 #include <sys/vfs.h>
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
+#include "numarg.h"
 #include "pinutil.h"
 
 #ifndef BPF_FS_MAGIC
@@ -45,7 +46,9 @@ void pu_hint(int err)
 	switch (err < 0 ? -err : err) {
 	case EPERM:
 	case EACCES:
-		h = "BPF needs root (CAP_BPF + CAP_NET_ADMIN/CAP_SYS_ADMIN), and bpffs is root-only: run it with sudo";
+		/* As root the usual cause is something else: do not send root off to sudo. */
+		h = geteuid() ? "BPF needs root (CAP_BPF + CAP_NET_ADMIN/CAP_SYS_ADMIN), and bpffs is root-only: run it with sudo"
+			      : "refused although running as root: a path outside bpffs, kernel lockdown, or an LSM/seccomp policy";
 		break;
 	case EBUSY:
 		h = "the object is in use: another program is attached there, or a loader still holds it";
@@ -157,6 +160,40 @@ static int read_info(struct pu_obj *obj)
 		memcpy(obj->name, info.name, sizeof(obj->name));
 	}
 	obj->name[sizeof(obj->name) - 1] = '\0';
+	return 0;
+}
+
+int pu_on_bpffs(const char *path)
+{
+	struct statfs sfs;
+
+	if (statfs(path, &sfs))
+		return -errno;
+	return (unsigned long)sfs.f_type == BPF_FS_MAGIC;
+}
+
+int pu_pin_dir_check(const char *pin)
+{
+	char dir[4096];
+	const char *slash = strrchr(pin, '/');
+	int r;
+
+	if (!slash)
+		snprintf(dir, sizeof(dir), ".");
+	else if (slash == pin)
+		snprintf(dir, sizeof(dir), "/");
+	else
+		snprintf(dir, sizeof(dir), "%.*s", (int)(slash - pin), pin);
+	r = pu_on_bpffs(dir);
+	if (r < 0) {
+		pu_err(r, "cannot pin at %s: directory %s", pin, dir);
+		return r;
+	}
+	if (!r) {
+		pu_err(0, "cannot pin at %s: %s is not on a bpffs mount", pin, dir);
+		fprintf(stderr, "Hint: pins live under /sys/fs/bpf (mount -t bpf bpf /sys/fs/bpf)\n");
+		return -EINVAL;
+	}
 	return 0;
 }
 
@@ -281,18 +318,43 @@ static bool single_token(const char *str)
 	return !strpbrk(str, " \t,:") && strncmp(str, "hex", 3);
 }
 
+/* The key's tokens: one integer (decimal or 0x hex, never negative), or hex bytes. */
+int pu_key_syntax(const char *str)
+{
+	char buf[512], *tok, *save = NULL;
+	unsigned int n = 0;
+	uint64_t v;
+
+	if (single_token(str)) {
+		if (!numarg_u64(str, 0, 0, UINT64_MAX, &v))
+			return 0;
+		pu_err(0, "bad key '%s': expected a slot number (0 or more, decimal or 0x hex) "
+			  "or the key bytes in hex", str);
+		return -EINVAL;
+	}
+	if (strlen(str) >= sizeof(buf)) {
+		pu_err(0, "bad key: longer than %zu characters", sizeof(buf) - 1);
+		return -EINVAL;
+	}
+	snprintf(buf, sizeof(buf), "%s", str);
+	for (tok = strtok_r(buf, " \t,:", &save); tok; tok = strtok_r(NULL, " \t,:", &save), n++) {
+		if (n == 0 && !strcmp(tok, "hex"))
+			continue;
+		if (numarg_u64(tok, 16, 0, 0xff, &v)) {
+			pu_err(0, "bad key '%s': '%s' is not a hex byte", str, tok);
+			return -EINVAL;
+		}
+	}
+	return 0;
+}
+
 /* One token: an integer of key_size bytes in host byte order (like an array index). */
 static int parse_int_key(const struct pu_obj *map, const char *str, void *key)
 {
-	unsigned long long v;
-	char *end;
+	uint64_t v;
 
-	errno = 0;
-	v = strtoull(str, &end, 0);
-	if (errno || *end || end == str || *str == '-') {
-		pu_err(0, "bad key '%s': expected a number (or %u hex bytes)", str, map->key_size);
-		return -EINVAL;
-	}
+	if (numarg_u64(str, 0, 0, UINT64_MAX, &v))
+		return pu_key_syntax(str);
 	if (pu_is_array(map) && v >= map->max_entries) {
 		pu_err(0, "key %s out of range: %s has %u entries (0..%u)", str, map->path,
 		       map->max_entries, map->max_entries - 1);
@@ -330,9 +392,9 @@ static int parse_int_key(const struct pu_obj *map, const char *str, void *key)
  */
 int pu_parse_key(const struct pu_obj *map, const char *str, void *key)
 {
-	char buf[512], *tok, *save = NULL, *end;
-	unsigned long long v;
+	char buf[512], *tok, *save = NULL;
 	unsigned int n = 0;
+	uint64_t v;
 
 	if (map->key_size == 0 || map->key_size > PU_MAX_KEY) {
 		pu_err(0, "%s: key size %u not supported", map->path, map->key_size);
@@ -341,15 +403,12 @@ int pu_parse_key(const struct pu_obj *map, const char *str, void *key)
 	if (single_token(str))
 		return parse_int_key(map, str, key);
 	snprintf(buf, sizeof(buf), "%s", str);
+	if (pu_key_syntax(str))
+		return -EINVAL;
 	for (tok = strtok_r(buf, " \t,:", &save); tok; tok = strtok_r(NULL, " \t,:", &save)) {
 		if (n == 0 && !strcmp(tok, "hex"))
 			continue;
-		errno = 0;
-		v = strtoull(tok, &end, 16);
-		if (errno || *end || end == tok || v > 0xff) {
-			pu_err(0, "bad key '%s': '%s' is not a hex byte", str, tok);
-			return -EINVAL;
-		}
+		numarg_u64(tok, 16, 0, 0xff, &v);	/* checked by pu_key_syntax */
 		if (n < map->key_size)
 			((__u8 *)key)[n] = (__u8)v;
 		n++;
@@ -513,4 +572,32 @@ int pu_slots_clear(const struct pu_obj *map)
 		n++;
 	}
 	return n;
+}
+
+/* FORMAT must contain exactly one integer conversion (%d %i %u %x, flags/width allowed) and
+ * otherwise only %% — it is applied to a number we choose, never to user data.
+ */
+bool pu_fill_format_ok(const char *fmt)
+{
+	int conv = 0, width;
+	const char *p;
+
+	for (p = fmt; *p; p++) {
+		if (*p != '%')
+			continue;
+		if (p[1] == '%') {
+			p++;
+			continue;
+		}
+		p++;
+		while (*p && strchr("-0 +#", *p))
+			p++;
+		for (width = 0; *p >= '0' && *p <= '9'; p++)
+			if (++width > 3)
+				return false;	/* a name is at most 255 bytes: no wider field */
+		if (!*p || !strchr("diux", *p))
+			return false;
+		conv++;
+	}
+	return conv == 1 && !strchr(fmt, '/');
 }

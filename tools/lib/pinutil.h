@@ -13,6 +13,8 @@
  *   pu_check_map(&obj, type, n)      map is of TYPE and has N entries (0: any), else error
  *   pu_parse_key(&map, str, key)     "3" for arrays; hex bytes "0a 00 00 01" / "0x0a 0x0 ..."
  *                                    (bpftool's form) for hashes; checks key < max_entries
+ *   pu_key_syntax(str)               the same syntax check without a map (a usage error:
+ *                                    "-1", "x", "0a zz"), before anything is opened
  *   pu_slot_set(&map, key, &target)  map[key] = target (prog into PROG_ARRAY, map into
  *                                    *_OF_MAPS), after checking the target fits the map
  *   pu_slot_set_fd(&map, key, fd, what)  the same for a bare fd (e.g. a program xdpcap loaded)
@@ -59,6 +61,10 @@ void pu_err(int err, const char *fmt, ...) __attribute__((format(printf, 2, 3)))
 void pu_hint(int err);
 
 int pu_open(const char *path, struct pu_obj *obj);
+/* 1 if PATH is on a bpffs mount, 0 if not, -errno if it cannot be checked. */
+int pu_on_bpffs(const char *path);
+/* Before pinning at PIN: its directory exists and is on bpffs, else one error line. */
+int pu_pin_dir_check(const char *pin);
 int pu_open_map(const char *path, __u32 type, struct pu_obj *obj);
 int pu_open_prog(const char *path, struct pu_obj *obj);
 void pu_close(struct pu_obj *obj);
@@ -71,6 +77,9 @@ bool pu_holds_progs(const struct pu_obj *map);
 bool pu_holds_maps(const struct pu_obj *map);
 
 int pu_parse_key(const struct pu_obj *map, const char *str, void *key);
+int pu_key_syntax(const char *str);
+/* pinfill fill's FORMAT: exactly one integer conversion (%d %i %u %x), no '/'. */
+bool pu_fill_format_ok(const char *fmt);
 void pu_format_key(const struct pu_obj *map, const void *key, char *buf, size_t len);
 
 int pu_prog_array_owner(int map_fd, __u32 *prog_type);
