@@ -195,3 +195,20 @@ bl_kill_up_at_step() { # SCRIPT N SIGNAL [ARGS...]
 bl_no_netns() { # NAME
 	! ip netns list 2>/dev/null | awk '{ print $1 }' | grep -qxF "$1"
 }
+
+# SIGKILL `SCRIPT --step ARGS... up` after each of its commands in turn (kill point 0, 1, ...
+# until up finishes first); after each, `SCRIPT ARGS... down` must leave the state of snapshot
+# file BEFORE. Prints "# LABEL: N kill points covered" to the TAP stream; fails below MIN.
+bl_assert_every_kill_point() { # LABEL MIN BEFORE SCRIPT [ARGS...]
+	local label=$1 min=$2 before=$3 script=$4 n=0
+	shift 4
+	while bl_kill_up_at_step "$script" "$n" KILL "$@"; do
+		"$script" "$@" down >/dev/null 2>&1
+		bl_assert_same_state "$before" || { echo "$label: left behind after a kill at command $n" >&2; return 1; }
+		n=$((n + 1))
+	done
+	"$script" "$@" down >/dev/null 2>&1
+	echo "# $label: $n kill points covered" >&3
+	[ "$n" -ge "$min" ] || { echo "$label: only $n kill points (expected at least $min)" >&2; return 1; }
+	bl_assert_same_state "$before"
+}

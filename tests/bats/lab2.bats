@@ -461,17 +461,8 @@ sockhash_len() {
 # ---- faults, races and bad input (each one a defect found once)
 
 @test "interrupted up: SIGKILL after each command of up, then down leaves nothing (every kill point)" {
-	local n=0
 	bl_snapshot >"$BL_TMP/before"
-	while bl_kill_up_at_step "$LAB2" "$n" KILL; do
-		"$LAB2" down >/dev/null 2>&1
-		bl_assert_same_state "$BL_TMP/before" || { echo "left behind after a kill at command $n" >&2; return 1; }
-		n=$((n + 1))
-	done
-	"$LAB2" down >/dev/null 2>&1
-	echo "# lab2: $n kill points covered" >&3
-	[ "$n" -ge 18 ]
-	bl_assert_same_state "$BL_TMP/before"
+	bl_assert_every_kill_point lab2 18 "$BL_TMP/before" "$LAB2"
 }
 
 @test "interrupted up: SIGINT and SIGTERM roll back by themselves (4 kill points each)" {

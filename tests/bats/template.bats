@@ -51,15 +51,8 @@ teardown_file() {
 }
 
 @test "template: SIGKILL after each command of up, then down leaves nothing (every kill point)" {
-	local n=0
 	bl_snapshot >"$BL_TMP/before"
-	while bl_kill_up_at_step "$TPL" "$n" KILL; do
-		"$TPL" down >/dev/null 2>&1
-		bl_assert_same_state "$BL_TMP/before" || { echo "left behind after a kill at command $n" >&2; return 1; }
-		n=$((n + 1))
-	done
-	echo "# template: $n kill points covered" >&3
-	[ "$n" -ge 14 ]
+	bl_assert_every_kill_point template 14 "$BL_TMP/before" "$TPL"
 }
 
 @test "template: usage errors exit 2 with the framework's words" {
