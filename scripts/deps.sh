@@ -9,6 +9,7 @@ PACKAGES=(
 	bpftool iproute2 tcpdump iputils-ping libpcap-dev
 	bats shellcheck sockperf iperf3 jq procps psmisc socat
 	libclang-rt-dev
+	graphviz # scripts/graph.sh draws the live objects (dot: PNG, SVG)
 )
 
 die() { echo "deps.sh: error: $*" >&2; exit 1; }
