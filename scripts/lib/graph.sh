@@ -84,7 +84,7 @@ g_collect() { # DIR
 		 | $pins | split("\n")[] | select(. != "" and ($o[.] | not))')
 	cg2=$(cgroup2_root)
 	# Line 1: the raw document; line 2: the map ids to open by id (see maps_to_open).
-	mapfile -t raw < <(jq -nc --arg dir "$dir" --arg pins "$pins" --argjson progs "$progs" --argjson links "$links" \
+	mapfile -t raw < <(jq -nrc --arg dir "$dir" --arg pins "$pins" --argjson progs "$progs" --argjson links "$links" \
 		--argjson maps "[$maps]" --argjson slots "[$slots]" --argjson sockmap "[$sockmap]" \
 		--argjson net "$(g_net)" --argjson fds "$(g_fds)" \
 		--argjson cgroups "$(if [ -n "$cg2" ]; then g_json '[]' bpftool -j cgroup tree "$cg2"; else echo '[]'; fi)" \
