@@ -71,7 +71,7 @@ check_target() { # DIR LAB
 	die "lab '$lab' is not up: nothing is pinned under $dir" "bring it up: ${script:-scripts/$lab.sh} up${up:+ (up now: $up)}"
 }
 
-OUT="" FMT=text LAB_ARG=""
+OUT="" FMT=text LAB_ARG="" ORIG_ARGS=("$@")
 while [ $# -gt 0 ]; do
 	case "$1" in
 	-o | --output)
@@ -101,7 +101,7 @@ if [ -n "$OUT" ]; then
 	esac
 fi
 [ "$STEP" = 1 ] || [ "$DRY_RUN" = 1 ] && VERBOSE=1
-need_root "${@:-}"
+need_root "${ORIG_ARGS[@]}"
 [ -n "$BPFLAB_PIN" ] || die "BPFLAB_PIN is set but empty" "unset it to use the default (/sys/fs/bpf/bpflab)"
 check_prereq bpftool:bpftool jq:jq ip:iproute2 nsenter:util-linux
 case "$FMT" in png | svg) check_prereq dot:graphviz ;; esac

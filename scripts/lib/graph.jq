@@ -86,9 +86,11 @@ def name_of($g):
       | "\($kind) \($rest)" + (if $o.name then " \($o.name)" elif $kind == "link" then " \($o.type)" else " ?" end)
     end;
 
+def count($n; $what): "\($n) \($what)" + (if $n == 1 then "" else "s" end);
+
 def describe:
   if .kind == "prog" then .type
-  elif .kind == "map" then (if .type then .type + (if .max_entries then ", \(.max_entries) entries" else "" end) else "(\(.note))" end)
+  elif .kind == "map" then (if .type then .type + (if .max_entries then ", \(.max_entries) " + (if .max_entries == 1 then "entry" else "entries" end) else "" end) else "(\(.note))" end)
   else .attach
   end;
 
@@ -101,13 +103,14 @@ def text:
      "# <- holds a reference to it    -> it holds a reference to",
      ( ["prog", "map", "link"][] as $k | [$objs[] | select(.kind == $k)] | sort_by(.oid)[]
        | .id as $id
-       | "\($id | name_of($g))  \(describe)",
+       | "\($id | name_of($g))" + (describe | if . == "" then "" else "  " + . end),
          ([$g.edges[] | select(.to == $id)]
            | sort_by(.from | [(test("^pin:") | not), (test("^(dev|cgroup):") | not), .])[]
            | "  <- \(.from | name_of($g))" + (if .label == "pin" then "" else "  [\(.label)]" end)),
          ([$g.edges[] | select(.from == $id)] | sort_by(.to | [sub("[0-9]+$"; ""), (sub("^[a-z]+:"; "") | tonumber? // 0)])[]
            | "  -> \(.to | name_of($g))  [\(.label)]") ),
-     "# \([$objs[] | select(.kind == "prog")] | length) programs, \([$objs[] | select(.kind == "map")] | length) maps, \([$objs[] | select(.kind == "link")] | length) links, \([.edges[] | select(.label == "pin")] | length) pins"
+     "# " + ([count([$objs[] | select(.kind == "prog")] | length; "program"), count([$objs[] | select(.kind == "map")] | length; "map"),
+              count([$objs[] | select(.kind == "link")] | length; "link"), count([.edges[] | select(.label == "pin")] | length; "pin")] | join(", "))
     ] | .[];
 
 # graphviz: programs boxes, maps cylinders, links hexagons, pins notes, attach points green.
