@@ -109,15 +109,16 @@ check_built "$PINFILL" "$MAPPROGS"
 DIR=$BPFLAB_PIN${LAB_ARG:+/$LAB_ARG}
 check_target "$DIR" "$LAB_ARG"
 
-RAW=$(g_collect "$DIR")
+g_collect "$DIR"
+[ "$FMT" != png ] && [ "$FMT" != svg ] || g_show dot "-T$FMT" || true
 [ "$DRY_RUN" = 0 ] || exit 0
-GRAPH=$(jq -c 'include "graph"; model' -L "$G_LIB" <<<"$RAW")
+GRAPH=$(jq -c 'include "graph"; model' -L "$G_LIB" <<<"$G_RAW")
 render() {
 	case "$FMT" in
 	text) jq -r 'include "graph"; text' -L "$G_LIB" <<<"$GRAPH" ;;
 	json) jq . <<<"$GRAPH" ;;
 	dot) jq -r 'include "graph"; dot' -L "$G_LIB" <<<"$GRAPH" ;;
-	png | svg) jq -r 'include "graph"; dot' -L "$G_LIB" <<<"$GRAPH" | g_run dot "-T$FMT" ;;
+	png | svg) jq -r 'include "graph"; dot' -L "$G_LIB" <<<"$GRAPH" | dot "-T$FMT" ;;
 	esac
 }
 if [ -z "$OUT" ]; then
@@ -125,7 +126,7 @@ if [ -z "$OUT" ]; then
 	exit 0
 fi
 # Into a temporary file first: a failed dot leaves no half-written picture behind.
-TMP=$(mktemp "$OUT.XXXXXX") || die "cannot write $OUT" "check the directory exists and is writable"
+TMP=$(mktemp "$OUT.XXXXXX" 2>/dev/null) || die "cannot write $OUT" "check the directory exists and is writable"
 trap 'rm -f "$TMP"' EXIT
 render >"$TMP" || die "could not draw $OUT"
 mv "$TMP" "$OUT"
