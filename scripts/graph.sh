@@ -130,4 +130,4 @@ TMP=$(mktemp "$OUT.XXXXXX" 2>/dev/null) || die "cannot write $OUT" "check the di
 trap 'rm -f "$TMP"' EXIT
 render >"$TMP" || die "could not draw $OUT"
 mv "$TMP" "$OUT"
-info "wrote $OUT: $(jq -r '"\([.objects[] | select(.kind == "prog")] | length) programs, \([.objects[] | select(.kind == "map")] | length) maps, \(.edges | length) edges"' <<<"$GRAPH")"
+info "wrote $OUT: $(jq -r 'include "graph"; summary' -L "$G_LIB" <<<"$GRAPH")"

@@ -94,6 +94,11 @@ def describe:
   else .attach
   end;
 
+# "3 programs, 5 maps, 0 links, 8 pins"
+def summary:
+  [count([.objects[] | select(.kind == "prog")] | length; "program"), count([.objects[] | select(.kind == "map")] | length; "map"),
+   count([.objects[] | select(.kind == "link")] | length; "link"), count([.edges[] | select(.label == "pin")] | length; "pin")] | join(", ");
+
 # The text form: one section per program, map and link; "<-" lines name what holds a
 # reference to it, "->" lines what it holds. Lines sort the same way on every run.
 def text:
@@ -109,8 +114,7 @@ def text:
            | "  <- \(.from | name_of($g))" + (if .label == "pin" then "" else "  [\(.label)]" end)),
          ([$g.edges[] | select(.from == $id)] | sort_by(.to | [sub("[0-9]+$"; ""), (sub("^[a-z]+:"; "") | tonumber? // 0)])[]
            | "  -> \(.to | name_of($g))  [\(.label)]") ),
-     "# " + ([count([$objs[] | select(.kind == "prog")] | length; "program"), count([$objs[] | select(.kind == "map")] | length; "map"),
-              count([$objs[] | select(.kind == "link")] | length; "link"), count([.edges[] | select(.label == "pin")] | length; "pin")] | join(", "))
+     "# " + summary
     ] | .[];
 
 # graphviz: programs boxes, maps cylinders, links hexagons, pins notes, attach points green.
