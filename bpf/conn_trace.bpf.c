@@ -1,11 +1,12 @@
 // SPDX-License-Identifier: GPL-2.0
 /* bpf2bpf lab: one subprogram, handle_new_connection(), shared by every program below.
  *
- * Built twice from this source:
+ * Built three times from this source:
  *   build/conn_trace.bpf.o         handle_new_connection() is __noinline: one copy in .text,
  *                                  each program reaches it with a BPF_PSEUDO_CALL (call pc+N)
  *   build/conn_trace_inline.bpf.o  -DCONN_TRACE_INLINE: __always_inline, a copy in every program
- * and once more with -DCONN_TRACE_FENTRY (bpf/conn_trace_fentry.bpf.c) for the fentry pair only.
+ *   build/conn_trace_fentry.bpf.o  -DCONN_TRACE_FENTRY: the fentry pair only
+ * (the variants are listed in the Makefile's BPF_VARIANTS).
  *
  * Three pairs of programs (outgoing, accepted) call it; scripts/bpf2bpf.sh attaches the first
  * pair the kernel allows:
@@ -116,7 +117,7 @@ int tp_conn_in(struct trace_event_raw_inet_sock_set_state *ctx)
 	return 0;
 }
 
-#else /* CONN_TRACE_FENTRY: bpf/conn_trace_fentry.bpf.c, a separate object because a kernel that
+#else /* CONN_TRACE_FENTRY: build/conn_trace_fentry.bpf.o, a separate object because a kernel that
        * refuses trampolines (EPERM here) would fail `bpftool prog loadall` of the whole object. */
 /* ---- fentry: the kprobe pair's hooks through a BPF trampoline. */
 SEC("fentry/tcp_connect")

@@ -2,13 +2,19 @@
 /* Lab 2, goal 1: drop ICMP and ICMPv6 echo replies before they reach the network stack,
  * so a running ping goes silent while this program is attached where the replies arrive.
  * Everything else passes, including frames too short or malformed to be sure about.
+ *
+ * Built twice: build/xdp_drop_ping.bpf.o is lab 2's program; -DCHAIN_MEMBER makes
+ * build/xdp_drop_ping_member.bpf.o, the same verdict as a member of the chain lab
+ * (labs/chain.md), which ends with chain_next() instead of the capture exit.
  */
 #include "vmlinux.h"
 #include <bpf/bpf_helpers.h>
-#include <bpf/bpf_endian.h>
-#include "net.bpf.h"
 #include "parse.bpf.h"
-#include "chain.bpf.h"	/* includes xdpcap.bpf.h */
+#ifdef CHAIN_MEMBER
+#include "chain.bpf.h"
+#else
+#include "xdpcap.bpf.h"
+#endif
 
 char LICENSE[] SEC("license") = "GPL";
 
@@ -38,14 +44,12 @@ static __always_inline int ping_verdict(void *data, void *data_end)
 SEC("xdp")
 int xdp_drop_ping(struct xdp_md *ctx)
 {
-	void *data = (void *)(long)ctx->data;
-	void *data_end = (void *)(long)ctx->data_end;
+	int verdict = ping_verdict((void *)(long)ctx->data, (void *)(long)ctx->data_end);
 
-	int verdict = ping_verdict(data, data_end);
-
-	/* Continue the chain when run from the chain lab's root (scripts/chain.sh); attached on
-	 * its own it exits through the capture hook (pinned as xdpcap_hook), so `build/xdpcap`
-	 * can watch verdicts either way.
-	 */
-	return chain_next(ctx, verdict);
+#ifdef CHAIN_MEMBER
+	return chain_next(ctx, verdict);	/* on to the next member (bpf/chain.bpf.h) */
+#else
+	/* Leave through the capture hook (labs/xdpcap.md): `build/xdpcap` can watch verdicts. */
+	return xdpcap_exit(ctx, &xdpcap_hook, verdict);
+#endif
 }

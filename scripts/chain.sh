@@ -90,9 +90,9 @@ cmd_up() {
 	[ "$DRY_RUN" = 1 ] && return 0
 	echo "chain is up: xdp_root on $DEV ($XDP_MODE); pins in $PIN"
 	if [ -n "$NS" ]; then
-		echo "  $PROG add 2 build/xdp_drop_ping.bpf.o    # then: ping $CHAIN_PEERIP goes silent"
+		echo "  $PROG add 2 build/xdp_drop_ping_member.bpf.o    # then: ping $CHAIN_PEERIP goes silent"
 	else
-		echo "  $PROG add 2 build/xdp_drop_ping.bpf.o    # echo replies arriving on $DEV are dropped"
+		echo "  $PROG add 2 build/xdp_drop_ping_member.bpf.o    # echo replies arriving on $DEV are dropped"
 	fi
 	echo "  $PROG list"
 }

@@ -100,14 +100,14 @@ drop_udp9() { # SLOT|DIR
 
 @test "verdict: a member returning XDP_DROP ends the chain; --continue-on drop goes on" {
 	"$CHAIN" up
-	"$CHAIN" add 2 "$BUILD/xdp_drop_ping.bpf.o"
+	"$CHAIN" add 2 "$BUILD/xdp_drop_ping_member.bpf.o"
 	"$CHAIN" add 4 "$BUILD/xdp_count.bpf.o"
 	[ "$(root_run "$ECHO_REPLY")" = $XDP_DROP ]
 	[ "$(count 4 1)" = 0 ]
 	[ "$(root_run "$ECHO_REQUEST")" = $XDP_PASS ]
 	[ "$(count 4 1)" = 1 ]
 	"$CHAIN" del 2
-	"$CHAIN" add 2 "$BUILD/xdp_drop_ping.bpf.o" --continue-on drop
+	"$CHAIN" add 2 "$BUILD/xdp_drop_ping_member.bpf.o" --continue-on drop
 	# The DROP is not final any more: the counter runs, and the chain ends in PASS.
 	[ "$(root_run "$ECHO_REPLY")" = $XDP_PASS ]
 	[ "$(count 4 1)" = 2 ]
@@ -159,7 +159,7 @@ drop_udp9() { # SLOT|DIR
 	ping -i 0.1 -w 30 "$CHAIN_PEERIP" >"$BL_TMP/ping.out" 2>&1 &
 	pid=$!
 	ping -c 2 -W 1 -i 0.2 "$CHAIN_PEERIP"
-	"$CHAIN" add 2 "$BUILD/xdp_drop_ping.bpf.o"
+	"$CHAIN" add 2 "$BUILD/xdp_drop_ping_member.bpf.o"
 	run ping -c 3 -W 1 -i 0.2 "$CHAIN_PEERIP"
 	[ "$status" != 0 ]
 	[[ "$output" == *"3 packets transmitted, 0 received"* ]]
@@ -207,6 +207,25 @@ xdp_prog_id_of() {
 	[ "$(root_run "$UDP9")" = $XDP_DROP ]
 }
 
+# The names in an object's .maps section (its BTF), sorted, on one line.
+obj_maps() { # OBJ
+	bpftool btf dump file "$1" |
+		awk "/^\[[0-9]+\] DATASEC '.maps'/ { m = 1; next } /^\[/ { m = 0 } m" |
+		sed -n "s/.*(VAR '\(.*\)')\$/\1/p" | sort | xargs
+}
+
+@test "lab 2's xdp_drop_ping.bpf.o declares no chain maps (xdpcap_hook only) and loads under 1 KiB xlated; the member variant has them" {
+	[ "$(obj_maps "$BUILD/xdp_drop_ping.bpf.o")" = xdpcap_hook ]
+	[ "$(obj_maps "$BUILD/xdp_drop_ping_member.bpf.o")" = "chain_cfg chain_runs root_array xdpcap_hook" ]
+	mkdir -p "$D"
+	bpftool prog load "$BUILD/xdp_drop_ping.bpf.o" "$D/xdp_drop_ping" pinmaps "$D"
+	[ "$(ls "$D" | xargs)" = "xdp_drop_ping xdpcap_hook" ]
+	show=$(bpftool -j prog show pinned "$D/xdp_drop_ping")
+	[ "$(echo "$show" | jq '.map_ids | length')" = 1 ]
+	echo "xlated $(echo "$show" | jq .bytes_xlated) bytes"
+	[ "$(echo "$show" | jq .bytes_xlated)" -lt 1024 ]
+}
+
 @test "errors: not up, bad slot, not a chain member, taken slot, empty slot, bad PROG, usage" {
 	run "$CHAIN" add 1 "$BUILD/xdp_count.bpf.o"
 	[ "$status" = 1 ]
@@ -221,6 +240,9 @@ xdp_prog_id_of() {
 	[ "$status" = 1 ]
 	[[ "$output" == *"is not a chain member: it has no root_array map"* ]]
 	[[ "$output" == *"Hint: include bpf/chain.bpf.h"* ]]
+	run "$CHAIN" add 1 "$BUILD/xdp_drop_ping.bpf.o"
+	[ "$status" = 1 ]
+	[[ "$output" == *"is not a chain member: it has no root_array map"* ]]
 	run "$CHAIN" add 1 "$BL_TMP/missing.bpf.o"
 	[ "$status" = 1 ]
 	[[ "$output" == *"no such object file"* ]]
@@ -266,7 +288,7 @@ xdp_prog_id_of() {
 	"$CHAIN" up
 	[ "$(sysctl -n kernel.bpf_stats_enabled)" = 1 ]
 	"$CHAIN" add 0 "$BUILD/xdp_count.bpf.o"
-	"$CHAIN" add 2 "$BUILD/xdp_drop_ping.bpf.o"
+	"$CHAIN" add 2 "$BUILD/xdp_drop_ping_member.bpf.o"
 	"$CHAIN" down
 	"$CHAIN" down
 	[ "$(sysctl -n kernel.bpf_stats_enabled)" = "$before_stats" ]
