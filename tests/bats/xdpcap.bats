@@ -496,7 +496,7 @@ pcap_has() { [ "$(pcap_count "$1" 2>/dev/null)" -ge "$2" ]; }
 @test "chain: the root's hook captures the chain's final verdict" {
 	local chain="$BPFLAB_PIN/chain" f="$BL_TMP/chain.pcap"
 	"$SCRIPTS/chain.sh" up >/dev/null
-	"$SCRIPTS/chain.sh" add 2 "$BUILD/xdp_drop_ping.bpf.o" >/dev/null
+	"$SCRIPTS/chain.sh" add 2 "$BUILD/xdp_drop_ping_member.bpf.o" >/dev/null
 	HOOK_UNDER_TEST="$chain/xdpcap_hook" capture_start 5 "$chain/xdpcap_hook" "$f"
 	timeout 10 ping -n -c 3 -i 0.2 -W 1 "$CHAIN_PEERIP" >/dev/null 2>&1 || true
 	timeout 10 ip netns exec "$CHAIN_NS" ping -n -c 2 -i 0.2 -W 1 "$CHAIN_HOSTIP" >/dev/null 2>&1 || true
