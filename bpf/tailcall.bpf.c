@@ -6,8 +6,10 @@
  *   entry --slot 0--> classifier_0 --slot 1--> classifier_1 --slot 2--> classifier_2
  *     \ empty: 3        \ empty: 0               \ empty: 1                returns 2
  *
- * Attached to tc ingress in direct-action mode these numbers are tc verdicts:
- * 0 TC_ACT_OK, 1 TC_ACT_RECLASSIFY (passes at clsact), 2 TC_ACT_SHOT (drop), 3 TC_ACT_PIPE.
+ * Attached to tc ingress in direct-action mode these numbers are tc verdicts: 0 TC_ACT_OK
+ * (pass), 2 TC_ACT_SHOT (drop). 1 (TC_ACT_RECLASSIFY) and 3 (TC_ACT_PIPE) are not acted on:
+ * cls_bpf turns every code but OK, SHOT, STOLEN, TRAP, REDIRECT and UNSPEC into TC_ACT_UNSPEC,
+ * "try the next filter"; with no other filter on the hook the packet passes.
  * So a full table drops the traffic and emptying any slot lets it through again.
  *
  * loop_start/loop_self show the tail-call limit: loop_self tail-calls itself through
