@@ -55,10 +55,10 @@ SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo -E)
 # Keep the shared tool objects: they are prerequisites of a pattern rule only, which
 # would make them intermediate files that make deletes after each build.
 .SECONDARY: $(TOOL_LIB_OBJS)
-.PHONY: all build deps lab2 test check lint clean
+.PHONY: all build deps lab2 test check fuzz lint clean
 
 all: build
-build: $(BPF_OBJS) $(EXTRA_BPF_OBJS) $(TOOLS)
+build: $(BPF_OBJS) $(EXTRA_BPF_OBJS) $(TOOLS) $(BUILD)/xdpfuzz
 
 
 # Regenerated when the running kernel's BTF is newer (a new kernel; sysfs dates it at boot).
@@ -96,6 +96,13 @@ $(BUILD)/%: tools/%.c $(TOOL_LIB_OBJS)
 	$(call msg,CCLD,$@)
 	$(Q)mkdir -p $(@D)
 	$(Q)$(CC) $(TOOL_CFLAGS) -MMD -MP $< $(TOOL_LIB_OBJS) -o $@ $(LDLIBS) $(LDLIBS_$*)
+
+# Differential fuzzer of the XDP parsers (tests/fuzz/; tests/fuzz/libfuzzer/ has its own build).
+FUZZ_SRCS := $(wildcard tests/fuzz/*.c)
+$(BUILD)/xdpfuzz: $(FUZZ_SRCS) tests/fuzz/fuzz.h
+	$(call msg,CCLD,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CC) $(TOOL_CFLAGS) $(FUZZ_SRCS) -o $@ $(LDLIBS)
 
 -include $(wildcard $(BUILD)/*.d $(BUILD)/lib/*.d)
 # A source removed since the last build (e.g. bpf/conn_trace_fentry.bpf.c, now a variant) is
@@ -136,6 +143,13 @@ lab2: deps
 test: deps
 	$(Q)$(MAKE) --no-print-directory build
 	$(Q)$(SUDO) tests/run.sh
+
+# 1,000,000 generated frames through every XDP parser against the reference (SEED=N repeats a
+# run); mismatching frames are saved in tests/fuzz/regress/, which every run replays first.
+FUZZ_FRAMES ?= 1000000
+fuzz: build
+	$(Q)$(SUDO) $(BUILD)/xdpfuzz -n $(FUZZ_FRAMES) $(if $(SEED),-s $(SEED)) -r tests/fuzz/regress -S tests/fuzz/regress
+	$(Q)if [ -e tests/fuzz/libfuzzer/run.sh ]; then $(SUDO) bash tests/fuzz/libfuzzer/run.sh; fi
 
 # Quick loop: build and run the suite, without installing deps first.
 check: build

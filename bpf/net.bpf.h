@@ -11,6 +11,11 @@
 #define ETH_P_8021AD	0x88A8
 
 #define IPPROTO_ICMPV6_NH 58	/* not in the IPPROTO_ enum of vmlinux.h */
+/* IPv6 extension headers (include/uapi/linux/in6.h #defines); AH (51) is in the enum. */
+#define IPPROTO_HOPOPTS		0
+#define IPPROTO_ROUTING		43
+#define IPPROTO_FRAGMENT	44
+#define IPPROTO_DSTOPTS		60
 #define IP_OFFSET	0x1fff	/* fragment offset mask of iphdr.frag_off (host order) */
 
 #define ICMP_ECHOREPLY		0

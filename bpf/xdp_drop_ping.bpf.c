@@ -18,25 +18,24 @@
 
 char LICENSE[] SEC("license") = "GPL";
 
-/* XDP_DROP for an echo reply, XDP_PASS for anything else. parse_l4() has checked the
- * Ethernet header, at most two VLAN tags, the IP version, IHL >= 5, and that this is not a
- * later fragment; l4 is past the IPv4 options or right after the fixed IPv6 header (next
- * header 58 means ICMPv6 comes directly, extension headers are not followed).
+/* XDP_DROP for an echo reply, XDP_PASS for anything else. parse_l4() (parse.bpf.h) has
+ * checked the Ethernet header, at most two VLAN tags, and the IP header with the lengths it
+ * claims (IPv6 extension headers walked); l4_header() gives the ICMP header only when the
+ * packet's own length fields say its 8 bytes are there, and only in the first fragment.
  */
 static __always_inline int ping_verdict(void *data, void *data_end)
 {
 	struct l4_info pkt;
-	__u8 *type;
+	__u8 *type;	/* first byte of struct icmphdr and struct icmp6hdr */
 
-	if (parse_l4(data, data_end, &pkt) || !pkt.l4)
+	if (parse_l4(data, data_end, &pkt))
 		return XDP_PASS;
-	/* The whole IP header (options included) and 8 bytes of ICMP must be there. */
-	if (pkt.l4 + 8 > data_end)
+	type = l4_header(&pkt, data_end, 8);
+	if (!type)
 		return XDP_PASS;
-	type = pkt.l4;	/* first byte of struct icmphdr and struct icmp6hdr */
-	if (pkt.eth_proto == ETH_P_IP && pkt.proto == IPPROTO_ICMP)
+	if (pkt.ip == 4 && pkt.proto == IPPROTO_ICMP)
 		return *type == ICMP_ECHOREPLY ? XDP_DROP : XDP_PASS;
-	if (pkt.eth_proto == ETH_P_IPV6 && pkt.proto == IPPROTO_ICMPV6_NH)
+	if (pkt.ip == 6 && pkt.proto == IPPROTO_ICMPV6_NH)
 		return *type == ICMPV6_ECHO_REPLY ? XDP_DROP : XDP_PASS;
 	return XDP_PASS;
 }

@@ -32,18 +32,19 @@ static __always_inline int port_verdict(struct xdp_md *ctx)
 	struct l4_info l4;
 	__u32 *verdict;
 
-	if (parse_l4((void *)(long)ctx->data, data_end, &l4) || !l4.l4)
+	/* The destination port of a UDP or TCP header that is there whole (by the IP lengths). */
+	if (parse_l4((void *)(long)ctx->data, data_end, &l4))
 		return XDP_PASS;
 	if (l4.proto == IPPROTO_UDP) {
-		struct udphdr *udp = l4.l4;
+		struct udphdr *udp = l4_header(&l4, data_end, sizeof(*udp));
 
-		if ((void *)(udp + 1) > data_end)
+		if (!udp)
 			return XDP_PASS;
 		key.port = udp->dest;
 	} else if (l4.proto == IPPROTO_TCP) {
-		struct tcphdr *tcp = l4.l4;
+		struct tcphdr *tcp = l4_header(&l4, data_end, sizeof(*tcp));
 
-		if ((void *)(tcp + 1) > data_end)
+		if (!tcp)
 			return XDP_PASS;
 		key.port = tcp->dest;
 	} else {

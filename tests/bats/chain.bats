@@ -214,16 +214,16 @@ obj_maps() { # OBJ
 		sed -n "s/.*(VAR '\(.*\)')\$/\1/p" | sort | xargs
 }
 
-@test "lab 2's xdp_drop_ping.bpf.o declares no chain maps (xdpcap_hook only) and loads under 1 KiB xlated; the member variant has them" {
+@test "lab 2's xdp_drop_ping.bpf.o declares no chain maps (xdpcap_hook only) and loads under 2 KiB xlated (3984 B with the chain code); the member variant has them" {
 	[ "$(obj_maps "$BUILD/xdp_drop_ping.bpf.o")" = xdpcap_hook ]
 	[ "$(obj_maps "$BUILD/xdp_drop_ping_member.bpf.o")" = "chain_cfg chain_runs root_array xdpcap_hook" ]
 	mkdir -p "$D"
 	bpftool prog load "$BUILD/xdp_drop_ping.bpf.o" "$D/xdp_drop_ping" pinmaps "$D"
-	[ "$(ls "$D" | xargs)" = "xdp_drop_ping xdpcap_hook" ]
+	[ "$(find "$D" -mindepth 1 -printf '%f\n' | sort | xargs)" = "xdp_drop_ping xdpcap_hook" ]
 	show=$(bpftool -j prog show pinned "$D/xdp_drop_ping")
 	[ "$(echo "$show" | jq '.map_ids | length')" = 1 ]
 	echo "xlated $(echo "$show" | jq .bytes_xlated) bytes"
-	[ "$(echo "$show" | jq .bytes_xlated)" -lt 1024 ]
+	[ "$(echo "$show" | jq .bytes_xlated)" -lt 2048 ]
 }
 
 @test "errors: not up, bad slot, not a chain member, taken slot, empty slot, bad PROG, usage" {
