@@ -293,6 +293,9 @@ obj_maps() { # OBJ
 	"$CHAIN" down
 	[ "$(sysctl -n kernel.bpf_stats_enabled)" = "$before_stats" ]
 	bl_wait_for 10 sh -c '! bpftool prog list | grep -qE "name (xdp_root|xdp_count) "' || true
+	# The shared top pin directory stays while another lab run may use it (only a lab run on
+	# the framework knows it is alone): remove it if, and only if, nothing is left inside.
+	rmdir "$BPFLAB_PIN" 2>/dev/null || true
 	bl_assert_same_state "$BL_TMP/before"
 }
 
