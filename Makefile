@@ -99,10 +99,10 @@ $(BUILD)/%: tools/%.c $(TOOL_LIB_OBJS)
 
 # Differential fuzzer of the XDP parsers (tests/fuzz/; tests/fuzz/libfuzzer/ has its own build).
 FUZZ_SRCS := $(wildcard tests/fuzz/*.c)
-$(BUILD)/xdpfuzz: $(FUZZ_SRCS) tests/fuzz/fuzz.h
+$(BUILD)/xdpfuzz: $(FUZZ_SRCS) tests/fuzz/fuzz.h $(BUILD)/lib/numarg.o
 	$(call msg,CCLD,$@)
 	$(Q)mkdir -p $(@D)
-	$(Q)$(CC) $(TOOL_CFLAGS) $(FUZZ_SRCS) -o $@ $(LDLIBS)
+	$(Q)$(CC) $(TOOL_CFLAGS) $(FUZZ_SRCS) $(BUILD)/lib/numarg.o -o $@ $(LDLIBS)
 
 -include $(wildcard $(BUILD)/*.d $(BUILD)/lib/*.d)
 # A source removed since the last build (e.g. bpf/conn_trace_fentry.bpf.c, now a variant) is

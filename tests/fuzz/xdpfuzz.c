@@ -23,6 +23,7 @@
 #include <bpf/libbpf.h>
 #include <bpf/bpf.h>
 #include "fuzz.h"
+#include "numarg.h"
 
 #define MAX_SAVED	40
 #define MAX_PRINTED	10
@@ -71,12 +72,9 @@ static void die(const char *fmt, ...)
 
 static unsigned long long number(const char *what, const char *s)
 {
-	char *end;
-	unsigned long long v;
+	uint64_t v;
 
-	errno = 0;
-	v = strtoull(s, &end, 0);
-	if (!*s || *end || errno || *s == '-') {
+	if (numarg_u64(s, 0, 0, UINT64_MAX, &v)) {
 		fprintf(stderr, "xdpfuzz: %s: '%s' is not a number\n", what, s);
 		usage(stderr, 2);
 	}
