@@ -69,7 +69,9 @@ done
 
 [ "$(id -u)" = 0 ] || die "must run as root (it loads BPF programs)" "sudo $0 ${ARGV[*]}"
 check_prereq clang:clang llvm-objdump:llvm bpftool:bpftool jq:jq ip:iproute2 make:make
-[ -e "$BUILD_DIR/vmlinux.h" ] && [ -x "$BUILD_DIR/check_xdp" ] || die "the project is not built" "run 'make' first"
+for f in "$BUILD_DIR/vmlinux.h" "$BUILD_DIR/check_xdp" "$PINFILL"; do
+	[ -e "$f" ] || die "the project is not built ($f is missing)" "run 'make' first"
+done
 # Outside a sandbox: run again inside a private one, so pins, devices and cgroups stay there.
 if [ -z "${BPFLAB_SANDBOX:-}" ]; then
 	exec "$BPFLAB_ROOT/scripts/sandbox.sh" "$BPFLAB_ROOT/scripts/check.sh" "${ARGV[@]}"

@@ -97,14 +97,14 @@ ck_verifier_hint() { # LOG
 		echo "The program reads packet bytes it has not proven to be there: compare the end of what you read with data_end (e.g. if ((void *)(ip + 1) > data_end) return XDP_PASS;) before every access." ;;
 	*"invalid mem access 'scalar'"* | *"invalid mem access 'map_value_or_null'"* | *"_or_null"*)
 		echo "A pointer that may be NULL (a map lookup's result) is dereferenced: check it for NULL first." ;;
+	*"R0 !read_ok"* | *"R0 is not a known value"* | *"At program exit"*)
+		echo "The return value is missing or out of range for this program type." ;;
 	*"!read_ok"* | *"invalid read from stack"* | *"invalid indirect read from stack"*)
 		echo "A variable or part of a struct is read before it is written: initialise it (struct x k = {};)." ;;
-	*"back-edge"* | *"infinite loop"* | *"too large"* | *"too complex"* | *"BPF program is too large"*)
+	*"back-edge"* | *"infinite loop"* | *"too large"* | *"too complex"*)
 		echo "The verifier cannot prove a loop ends, or there are too many paths: bound the loop with a constant or unroll it (#pragma unroll)." ;;
 	*"unknown func"* | *"program of this type cannot use helper"*)
 		echo "This program type may not call that helper: check which helpers its section allows." ;;
-	*"R0 !read_ok"* | *"R0 is not a known value"* | *"At program exit"*)
-		echo "The return value is missing or out of range for this program type." ;;
 	*"invalid argument"* | *"type=scalar expected=fp"* | *"expected=map_ptr"*)
 		echo "A helper got an argument of the wrong kind (e.g. a value where it wants a pointer to the stack, or a map)." ;;
 	*) echo "The verifier could not prove the program safe: the line it stopped at is the last '; ... @ file:line' line above." ;;
