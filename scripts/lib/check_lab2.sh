@@ -127,17 +127,19 @@ grade_lab2_sockmap() { # OBJ
 	keys=$(cat "$CK_TMP/keys")
 	n=$(jq -s 'length' <<<"$keys")
 	if [ "$n" = 2 ] && [ "$(jq -s --argjson p "$port" --argjson c "${cport:-0}" \
-		'map(select((.sport == $p and .dport == $c) or (.sport == $c and .dport == $p))) | length' <<<"$keys")" = 2 ]; then
+		'map(select(.sip == "127.0.0.1" and .dip == "127.0.0.1" and .family == 2 and
+			((.sport == $p and .dport == $c) or (.sport == $c and .dport == $p)))) | length' <<<"$keys")" = 2 ]; then
 		ck_result sockhash pass "both ends of 127.0.0.1:$cport <-> 127.0.0.1:$port are in sock_ops_map"
 	else
-		ck_result sockhash fail "sock_ops_map should hold both ends of the connection 127.0.0.1:$cport <-> 127.0.0.1:$port (keys {sport, dport} = {$cport, $port} and {$port, $cport}, ports in host byte order), it holds $n entries" \
-			"$(printf 'entries found: %s\n' "${keys:-none}")"
+		ck_result sockhash fail "sock_ops_map should hold both ends of the connection 127.0.0.1:$cport <-> 127.0.0.1:$port (keys {127.0.0.1, 127.0.0.1, sport, dport, AF_INET} with {sport, dport} = {$cport, $port} and {$port, $cport}, ports in host byte order); it holds $n entries" \
+			"entries found:${keys:+$'\n'}${keys:- none}"
 	fi
+	local entries=$n
 	n=$(pcap_count "$CK_TMP/lo.pcap" "$PAYLOAD_FILTER")
 	if ! grep -q 'bpflab message 3' "$CK_TMP/received"; then
 		ck_result redirect fail "the data did not come back through the connection: is the sk_msg verdict SK_PASS?" "received: $(head -c 200 "$CK_TMP/received")"
 	elif [ "$n" != 0 ]; then
-		ck_result redirect fail "$n packets with payload went through lo: the sk_msg program did not redirect them (is the key the mirror of the sockops key?)"
+		ck_result redirect fail "$n packets with payload went through lo: the sk_msg program did not redirect them ($([ "$entries" = 0 ] && echo "sock_ops_map is empty: nothing to redirect to" || echo "is its key the mirror of the sockops key?"))"
 	else
 		ck_result redirect pass "the data arrived and 0 packets with payload went through lo"
 	fi
@@ -163,7 +165,15 @@ ck_sockmap_exchange() { # CG PORT MAP
 	done
 	ss -Htn state established "dport = :$port" 2>/dev/null | awk '{ n = split($3, a, ":"); print a[n]; exit }' >"$CK_TMP/cport"
 	vtrace bpftool -j map dump pinned "$map"
-	bpftool -j map dump pinned "$map" 2>/dev/null | jq -c '.[] | (.formatted.key // .key)' >"$CK_TMP/keys" || true
+	# struct sock_key from the raw key bytes (bpftool has no BTF for a SOCKHASH key here);
+	# the ports are host byte order (little-endian on this machine's architectures).
+	bpftool -j map dump pinned "$map" 2>/dev/null | jq -c '
+		def byte: ltrimstr("0x") | ascii_downcase | explode
+			| reduce .[] as $c (0; . * 16 + (if $c >= 97 then $c - 87 else $c - 48 end));
+		def le32($i): .[$i] + 256 * (.[$i + 1] + 256 * (.[$i + 2] + 256 * .[$i + 3]));
+		.[] | .key | map(byte) | select(length == 20)
+		| {sip: (.[0:4] | map(tostring) | join(".")), dip: (.[4:8] | map(tostring) | join(".")),
+		   sport: le32(8), dport: le32(12), family: le32(16)}' >"$CK_TMP/keys" || true
 	exec {fd}>&-
 	wait "$cli" 2>/dev/null || true
 	wait "$srv" 2>/dev/null || true
