@@ -44,7 +44,7 @@ ck_topology() {
 grade_lab2_xdp() { # OBJ
 	local obj=$1 dir=$CK_PIN/student prog n i
 	ck_want_section "$obj" 'an XDP program (SEC("xdp"))' 'xdp' || return 1
-	ck_load "$obj" "$dir" pinmaps "$dir.maps" || return 1
+	ck_load "$obj" "$dir" pinmaps "${dir}_maps" || return 1
 	prog=$dir/$CK_PROG
 	vtrace bpftool prog load "$BUILD_DIR/xdp_drop_ping.bpf.o" "$CK_PIN/solution"
 	bpftool prog load "$BUILD_DIR/xdp_drop_ping.bpf.o" "$CK_PIN/solution" >/dev/null 2>&1 ||

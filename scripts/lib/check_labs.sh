@@ -1,7 +1,160 @@
 # SPDX-License-Identifier: GPL-2.0
 # shellcheck shell=bash
-# scripts/check.sh tailcall, chain, xdpcap, bpf2bpf.
-grade_tailcall() { ck_result todo fail "not written yet"; }
-grade_chain() { ck_result todo fail "not written yet"; }
-grade_xdpcap() { ck_result todo fail "not written yet"; }
+# scripts/check.sh tailcall, chain, xdpcap, bpf2bpf: the student's object and the solution's
+# are loaded side by side under CK_PIN and run with BPF_PROG_TEST_RUN (bpftool prog run) on
+# frames from scripts/frame.sh; what differs is reported.
+
+# The retval of one test run of pinned program PIN on frame file FRAME ("error" if it fails).
+ck_run() { # PIN FRAME
+	vtrace bpftool prog run pinned "$1" data_in "$2"
+	bpftool -j prog run pinned "$1" data_in "$2" 2>/dev/null | jq -r '.retval // "error"' 2>/dev/null || echo error
+}
+
+ck_frame() { # KIND FILE
+	"$BPFLAB_ROOT/scripts/frame.sh" "$1" >"$2"
+}
+
+# Record check "programs": OBJ has every program NAME... (any section).
+ck_want_progs() { # OBJ WHAT NAME...
+	local obj=$1 what=$2 missing=() p
+	shift 2
+	for p in "$@"; do
+		ck_progs "$obj" | cut -f2 | grep -qx "$p" || missing+=("$p")
+	done
+	if [ ${#missing[@]} -gt 0 ]; then
+		ck_result programs fail "$what: missing ${missing[*]} (keep the starter's function names; the checker runs them by name)"
+		return 1
+	fi
+	ck_result programs pass "$what: $*"
+}
+
+# ---- tail calls: entry's return value as the slots of jmp_table are emptied, student vs solution.
+tailcall_sequence() { # DIR MAPDIR FRAME -> "r1 r2 ..." over the states below
+	local d=$1 m=$2 fr=$3 out=()
+	"$PINFILL" fill "$m/jmp_table" "$d" 'classifier_%d' >/dev/null 2>&1 || true
+	out+=("$(ck_run "$d/entry" "$fr")")
+	"$PINFILL" del "$m/jmp_table" 2 >/dev/null 2>&1 || true
+	out+=("$(ck_run "$d/entry" "$fr")")
+	"$PINFILL" del "$m/jmp_table" 1 >/dev/null 2>&1 || true
+	out+=("$(ck_run "$d/entry" "$fr")")
+	"$PINFILL" del "$m/jmp_table" 0 >/dev/null 2>&1 || true
+	out+=("$(ck_run "$d/entry" "$fr")")
+	"$PINFILL" fill "$m/jmp_table" "$d" 'classifier_%d' >/dev/null 2>&1 || true
+	"$PINFILL" del "$m/jmp_table" 1 >/dev/null 2>&1 || true
+	out+=("$(ck_run "$d/entry" "$fr")")
+	"$PINFILL" clear "$m/jmp_table" >/dev/null 2>&1 || true
+	echo "${out[*]}"
+}
+
+grade_tailcall() { # OBJ
+	local obj=$1 s=$CK_PIN/student r=$CK_PIN/solution fr=$CK_TMP/udp.bin want got
+	ck_want_section "$obj" 'tc programs (SEC("tc"))' 'tc|classifier' || return 1
+	ck_want_progs "$obj" "the jump-table programs" entry classifier_0 classifier_1 classifier_2 || return 1
+	ck_load "$obj" "$s" pinmaps "${s}_maps" || return 1
+	[ -e "${s}_maps/jmp_table" ] || { ck_result jmp_table fail "no map named jmp_table (a BPF_MAP_TYPE_PROG_ARRAY)"; return 1; }
+	bpftool prog loadall "$BUILD_DIR/tailcall.bpf.o" "$r" pinmaps "${r}_maps" >/dev/null 2>&1 ||
+		die "cannot load the solution $BUILD_DIR/tailcall.bpf.o" "run 'make'"
+	CK_CLEANUP+=("$PINFILL clear ${s}_maps/jmp_table" "$PINFILL clear ${r}_maps/jmp_table")
+	ck_frame udp "$fr"
+	want=$(tailcall_sequence "$r" "${r}_maps" "$fr")
+	got=$(tailcall_sequence "$s" "${s}_maps" "$fr")
+	local states="full table | slot 2 emptied | slots 1-2 emptied | all emptied | full but slot 1"
+	if [ "$got" = "$want" ]; then
+		ck_result retvals pass "entry returned $got as the slots were emptied ($states), as the solution"
+	else
+		ck_result retvals fail "entry's return values differ from the solution's as the slots are emptied" \
+			"states:    $states"$'\n'"expected:  $want"$'\n'"got:       $got"$'\n'"A program returns its own number only when its tail call fails (the slot is empty): a successful tail call never comes back."
+	fi
+	ck_progs "$obj" | cut -f2 | grep -qx loop_self || return 0
+	"$PINFILL" set "${s}_maps/loop_table" 0 "$s/loop_self" >/dev/null 2>&1 || true
+	"$PINFILL" set "${r}_maps/loop_table" 0 "$r/loop_self" >/dev/null 2>&1 || true
+	CK_CLEANUP+=("$PINFILL clear ${s}_maps/loop_table" "$PINFILL clear ${r}_maps/loop_table")
+	want=$(ck_run "$r/loop_start" "$fr") got=$(ck_run "$s/loop_start" "$fr")
+	if [ "$got" = "$want" ]; then
+		ck_result limit pass "loop_start returned $got: the kernel stopped loop_self after $got tail calls"
+	else
+		ck_result limit fail "loop_start returned $got, the solution $want (the number of tail calls the kernel allows)" \
+			"loop_self must count itself in skb->cb[0] and tail-call loop_table slot 0 (itself) until that fails."
+	fi
+}
+
+# ---- chain member: in slot 4 between two solution members (xdp_count) in slots 1 and 7.
+grade_chain() { # OBJ
+	local obj=$1 c=$CK_PIN/chain fr=$CK_TMP/udp.bin reuse=() m slot runs want got
+	ck_want_section "$obj" 'an XDP chain member (SEC("xdp"))' 'xdp' || return 1
+	if ! llvm-objdump -t "$obj" | awk '$4 == ".maps" { print $NF }' | grep -qx root_array; then
+		ck_result chain fail "no map root_array: a member includes \"chain.bpf.h\" and ends with return chain_next(ctx, verdict);"
+		return 1
+	fi
+	mkdir -p "$c"
+	bpftool prog load "$BUILD_DIR/xdp_root.bpf.o" "$c/xdp_root" pinmaps "$c" >/dev/null 2>&1 ||
+		die "cannot load the solution $BUILD_DIR/xdp_root.bpf.o" "run 'make'"
+	CK_CLEANUP+=("$PINFILL clear $c/root_array" "$PINFILL clear $c/xdpcap_hook")
+	for m in root_array chain_cfg chain_runs xdpcap_hook; do reuse+=(map name "$m" pinned "$c/$m"); done
+	ck_load "$obj" "$c/s4" type xdp "${reuse[@]}" pinmaps "$c/s4" || return 1
+	for slot in 1 7; do
+		bpftool prog loadall "$BUILD_DIR/xdp_count.bpf.o" "$c/s$slot" type xdp "${reuse[@]}" pinmaps "$c/s$slot" >/dev/null 2>&1 ||
+			die "cannot load the solution $BUILD_DIR/xdp_count.bpf.o" "run 'make'"
+		"$PINFILL" set "$c/root_array" "$slot" "$c/s$slot/xdp_count" >/dev/null
+	done
+	"$PINFILL" set "$c/root_array" 4 "$c/s4/$CK_PROG" >/dev/null
+	ck_frame udp "$fr"
+	got=$(ck_run "$c/xdp_root" "$fr")
+	runs=$(bpftool -j map dump pinned "$c/chain_runs" | jq -r '[.[] | (.formatted // .) | select(([.values[].value] | add) > 0) | "\(.key)"] | join(" ")')
+	if [ "$runs" = "1 4 7" ] && [ "$got" = 2 ]; then
+		ck_result chain pass "in slot 4 of a chain with members in slots 1 and 7: ran after slot 1, slot 7 ran after it, the chain passed the frame"
+	else
+		ck_result chain fail "in slot 4 between members in slots 1 and 7, slots [$runs] counted a run (want [1 4 7]) and the root returned $got (want 2, XDP_PASS)" \
+			"A member must end with return chain_next(ctx, verdict); (bpf/chain.bpf.h): that counts its run and tail-calls the next occupied slot."
+	fi
+	# What the member does on its own, frame by frame, against xdp_count (the solution) alone.
+	ck_progs "$obj" | cut -f2 | grep -qx xdp_count || return 0
+	bpftool prog load "$BUILD_DIR/xdp_count.bpf.o" "$CK_PIN/solo" pinmaps "$CK_PIN/solo_maps" >/dev/null 2>&1 || return 0
+	bpftool prog loadall "$obj" "$CK_PIN/mine" pinmaps "$CK_PIN/mine_maps" >/dev/null 2>&1 || return 0
+	for m in udp tcp-syn icmp-echo-reply icmp6-echo-request arp; do
+		ck_frame "$m" "$fr"
+		ck_run "$CK_PIN/solo" "$fr" >/dev/null
+		ck_run "$CK_PIN/mine/xdp_count" "$fr" >/dev/null
+	done
+	want=$(bpftool -j map dump pinned "$CK_PIN/solo_maps/proto_count" | jq -c '[.[] | (.formatted // .) | select(.value > 0) | {(.key | tostring): .value}] | add')
+	got=$(bpftool -j map dump pinned "$CK_PIN/mine_maps/proto_count" 2>/dev/null | jq -c '[.[] | (.formatted // .) | select(.value > 0) | {(.key | tostring): .value}] | add' || echo none)
+	if [ "$got" = "$want" ]; then
+		ck_result counts pass "proto_count after UDP, TCP, ICMP, ICMPv6 and ARP frames: $got"
+	else
+		ck_result counts fail "proto_count after UDP, TCP, ICMP, ICMPv6 and ARP frames is $got, the solution's $want (key: IP protocol, 255 for not IP)"
+	fi
+}
+
+# ---- xdpcap: the program leaves through xdpcap_hook. Each hook slot gets a capture program
+# that returns a *different* action (bpf/xdpcap_dump.bpf.c: slot DROP -> xcdump_pass,
+# slot PASS -> xcdump_tx): a verdict that went through the hook comes out changed.
+grade_xdpcap() { # OBJ
+	local obj=$1 s=$CK_PIN/student x=$CK_PIN/xcdump fr=$CK_TMP/f.bin kind want got bad=""
+	ck_want_section "$obj" 'an XDP program (SEC("xdp"))' 'xdp' || return 1
+	if ! llvm-objdump -t "$obj" | awk '$4 == ".maps" { print $NF }' | grep -qx xdpcap_hook; then
+		ck_result hook fail "no map xdpcap_hook: include \"xdpcap.bpf.h\" and end with return xdpcap_exit(ctx, &xdpcap_hook, verdict);"
+		return 1
+	fi
+	ck_load "$obj" "$s" pinmaps "${s}_maps" || return 1
+	bpftool prog loadall "$BUILD_DIR/xdpcap_dump.bpf.o" "$x" pinmaps "${x}_maps" >/dev/null 2>&1 ||
+		die "cannot load $BUILD_DIR/xdpcap_dump.bpf.o" "run 'make'"
+	CK_CLEANUP+=("$PINFILL clear ${s}_maps/xdpcap_hook")
+	for kind in icmp-echo-reply udp; do
+		ck_frame "$kind" "$fr"
+		"$PINFILL" clear "${s}_maps/xdpcap_hook" >/dev/null 2>&1 || true
+		want=$(ck_run "$s/$CK_PROG" "$fr")
+		case "$want" in 1) want=2 ;; 2) want=3 ;; *) continue ;; esac
+		"$PINFILL" set "${s}_maps/xdpcap_hook" 1 "$x/xcdump_pass" >/dev/null
+		"$PINFILL" set "${s}_maps/xdpcap_hook" 2 "$x/xcdump_tx" >/dev/null
+		got=$(ck_run "$s/$CK_PROG" "$fr")
+		[ "$got" = "$want" ] || bad+="$kind frame: returned $got with the hook filled (want $want, what the capture program in the hook returns)"$'\n'
+	done
+	if [ -z "$bad" ]; then
+		ck_result hook pass "verdicts go out through xdpcap_hook (the capture program in the slot decided them)"
+	else
+		ck_result hook fail "the program does not leave through xdpcap_hook" \
+			"${bad}Its last statement must be return xdpcap_exit(ctx, &xdpcap_hook, verdict); a return before it bypasses the hook."
+	fi
+}
+
 grade_bpf2bpf() { ck_result todo fail "not written yet"; }
