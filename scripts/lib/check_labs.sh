@@ -7,7 +7,7 @@
 # The retval of one test run of pinned program PIN on frame file FRAME ("error" if it fails).
 ck_run() { # PIN FRAME
 	vtrace bpftool prog run pinned "$1" data_in "$2"
-	bpftool -j prog run pinned "$1" data_in "$2" 2>/dev/null | jq -r '.retval // "error"' 2>/dev/null || echo error
+	bpftool -j prog run pinned "$1" data_in "$2" 2>/dev/null | jq -r '.retval // "error" | if type == "number" and . >= 2147483648 then . - 4294967296 else . end' 2>/dev/null || echo error
 }
 
 ck_frame() { # KIND FILE
@@ -117,7 +117,7 @@ grade_chain() { # OBJ
 		ck_run "$CK_PIN/mine/xdp_count" "$fr" >/dev/null
 	done
 	want=$(bpftool -j map dump pinned "$CK_PIN/solo_maps/proto_count" | jq -c '[.[] | (.formatted // .) | select(.value > 0) | {(.key | tostring): .value}] | add')
-	got=$(bpftool -j map dump pinned "$CK_PIN/mine_maps/proto_count" 2>/dev/null | jq -c '[.[] | (.formatted // .) | select(.value > 0) | {(.key | tostring): .value}] | add' || echo none)
+	got=$(bpftool -j map dump pinned "$CK_PIN/mine_maps/proto_count" 2>/dev/null | jq -c '[.[] | (.formatted // .) | select(.value > 0) | {(.key | tostring): .value}] | add // "{} (nothing counted)"' || echo none)
 	if [ "$got" = "$want" ]; then
 		ck_result counts pass "proto_count after UDP, TCP, ICMP, ICMPv6 and ARP frames: $got"
 	else
