@@ -9,6 +9,7 @@
 #                         output (indented lines after a FAIL are its details)
 #   ck_build SRC OBJ      clang with `make print-bpf-cflags`; records check "compile"
 #   ck_progs OBJ          "SECTION<TAB>FUNCTION" of every program in OBJ
+#   ck_has_prog / ck_has_map OBJ NAME   OBJ defines that program / map
 #   ck_want_section OBJ LABEL SECTION-REGEX...   record check "section": OBJ has a program
 #                         in one of the sections (sets CK_PROG, CK_SEC)
 #   ck_load OBJ DIR [bpftool loadall args]   loadall into DIR; records check "load"
@@ -68,6 +69,19 @@ ck_build() { # SRC OBJ
 
 ck_progs() { # OBJ
 	llvm-objdump -t "$1" 2>/dev/null | awk '$2 == "g" && $3 == "F" { print $4 "\t" $6 }'
+}
+
+# Whether OBJ defines program (function) NAME / map NAME. Captured first: `cmd | grep -q`
+# under pipefail fails when grep exits before cmd has written everything.
+ck_has_prog() { # OBJ NAME
+	local l
+	l=$(ck_progs "$1" | cut -f2)
+	grep -qx "$2" <<<"$l"
+}
+ck_has_map() { # OBJ NAME
+	local l
+	l=$(llvm-objdump -t "$1" 2>/dev/null | awk '$4 == ".maps" { print $NF }')
+	grep -qx "$2" <<<"$l"
 }
 
 # The one program the lab grades: in a section matching one of the regexes.

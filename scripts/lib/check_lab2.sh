@@ -88,7 +88,7 @@ grade_lab2_sockmap() { # OBJ
 	ck_want_section "$obj" 'a SEC("sockops") or SEC("sk_msg") program for sock_ops_map' 'sockops|sk_msg' || return 1
 	ops=$(ck_progs "$obj" | awk -F'\t' '$1 == "sockops" { print $2; exit }')
 	msg=$(ck_progs "$obj" | awk -F'\t' '$1 == "sk_msg" { print $2; exit }')
-	if ! llvm-objdump -t "$obj" | awk '$4 == ".maps" { print $NF }' | grep -qx sock_ops_map; then
+	if ! ck_has_map "$obj" sock_ops_map; then
 		ck_result map fail "no map named sock_ops_map: include \"sockmap.bpf.h\" (it declares the SOCKHASH both halves share)"
 		return 1
 	fi

@@ -19,7 +19,7 @@ ck_want_progs() { # OBJ WHAT NAME...
 	local obj=$1 what=$2 missing=() p
 	shift 2
 	for p in "$@"; do
-		ck_progs "$obj" | cut -f2 | grep -qx "$p" || missing+=("$p")
+		ck_has_prog "$obj" "$p" || missing+=("$p")
 	done
 	if [ ${#missing[@]} -gt 0 ]; then
 		ck_result programs fail "$what: missing ${missing[*]} (keep the starter's function names; the checker runs them by name)"
@@ -65,7 +65,7 @@ grade_tailcall() { # OBJ
 		ck_result retvals fail "entry's return values differ from the solution's as the slots are emptied" \
 			"states:    $states"$'\n'"expected:  $want"$'\n'"got:       $got"$'\n'"A program returns its own number only when its tail call fails (the slot is empty): a successful tail call never comes back."
 	fi
-	ck_progs "$obj" | cut -f2 | grep -qx loop_self || return 0
+	ck_has_prog "$obj" loop_self || return 0
 	"$PINFILL" set "${s}_maps/loop_table" 0 "$s/loop_self" >/dev/null 2>&1 || true
 	"$PINFILL" set "${r}_maps/loop_table" 0 "$r/loop_self" >/dev/null 2>&1 || true
 	CK_CLEANUP+=("$PINFILL clear ${s}_maps/loop_table" "$PINFILL clear ${r}_maps/loop_table")
@@ -82,7 +82,7 @@ grade_tailcall() { # OBJ
 grade_chain() { # OBJ
 	local obj=$1 c=$CK_PIN/chain fr=$CK_TMP/udp.bin reuse=() m slot runs want got
 	ck_want_section "$obj" 'an XDP chain member (SEC("xdp"))' 'xdp' || return 1
-	if ! llvm-objdump -t "$obj" | awk '$4 == ".maps" { print $NF }' | grep -qx root_array; then
+	if ! ck_has_map "$obj" root_array; then
 		ck_result chain fail "no map root_array: a member includes \"chain.bpf.h\" and ends with return chain_next(ctx, verdict);"
 		return 1
 	fi
@@ -108,7 +108,7 @@ grade_chain() { # OBJ
 			"A member must end with return chain_next(ctx, verdict); (bpf/chain.bpf.h): that counts its run and tail-calls the next occupied slot."
 	fi
 	# What the member does on its own, frame by frame, against xdp_count (the solution) alone.
-	ck_progs "$obj" | cut -f2 | grep -qx xdp_count || return 0
+	ck_has_prog "$obj" xdp_count || return 0
 	bpftool prog load "$BUILD_DIR/xdp_count.bpf.o" "$CK_PIN/solo" pinmaps "$CK_PIN/solo_maps" >/dev/null 2>&1 || return 0
 	bpftool prog loadall "$obj" "$CK_PIN/mine" pinmaps "$CK_PIN/mine_maps" >/dev/null 2>&1 || return 0
 	for m in udp tcp-syn icmp-echo-reply icmp6-echo-request arp; do
@@ -131,7 +131,7 @@ grade_chain() { # OBJ
 grade_xdpcap() { # OBJ
 	local obj=$1 s=$CK_PIN/student x=$CK_PIN/xcdump fr=$CK_TMP/f.bin kind want got bad=""
 	ck_want_section "$obj" 'an XDP program (SEC("xdp"))' 'xdp' || return 1
-	if ! llvm-objdump -t "$obj" | awk '$4 == ".maps" { print $NF }' | grep -qx xdpcap_hook; then
+	if ! ck_has_map "$obj" xdpcap_hook; then
 		ck_result hook fail "no map xdpcap_hook: include \"xdpcap.bpf.h\" and end with return xdpcap_exit(ctx, &xdpcap_hook, verdict);"
 		return 1
 	fi
@@ -157,4 +157,47 @@ grade_xdpcap() { # OBJ
 	fi
 }
 
-grade_bpf2bpf() { ck_result todo fail "not written yet"; }
+# ---- bpf2bpf: the tracepoint pair reaches handle_new_connection() with a pseudo call, and a
+# loopback connection produces both events (out from the client, in from the server).
+grade_bpf2bpf() { # OBJ
+	local obj=$1 d=$CK_PIN/student p nocall=() port rd i ev xl
+	ck_want_section "$obj" 'the tracepoint pair (SEC("tracepoint/sock/inet_sock_set_state"))' 'tracepoint/sock/inet_sock_set_state|tp/sock/inet_sock_set_state' || return 1
+	ck_want_progs "$obj" "the tracepoint pair" tp_conn_out tp_conn_in || return 1
+	ck_load "$obj" "$d" pinmaps "${d}_maps" || return 1
+	for p in tp_conn_out tp_conn_in; do
+		vtrace bpftool prog dump xlated pinned "$d/$p"
+		xl=$(bpftool prog dump xlated pinned "$d/$p" 2>/dev/null) || true
+		grep -q 'call pc' <<<"$xl" || nocall+=("$p")
+	done
+	if [ ${#nocall[@]} = 0 ]; then
+		ck_result pseudocall pass "tp_conn_out and tp_conn_in reach the subprogram with a pseudo call (call pc+N in bpftool prog dump xlated)"
+	else
+		ck_result pseudocall fail "no pseudo call in the xlated dump of ${nocall[*]}: the subprogram was inlined into it" \
+			"Declare handle_new_connection() static __noinline (not __always_inline) and call it from both programs."
+	fi
+	[ "$LIVE" = 1 ] || return 0
+	[ -e "${d}_maps/events" ] || { ck_result events fail "no map named events (the perf event array conn_events reads)"; return 1; }
+	for p in out in; do
+		"$BUILD_DIR/linkpin" tracepoint "$d/tp_conn_$p" sock:inet_sock_set_state "$d/link_$p" >/dev/null 2>"$CK_TMP/linkpin.err" || {
+			ck_result events fail "cannot attach tp_conn_$p to sock:inet_sock_set_state" "$(cat "$CK_TMP/linkpin.err")"
+			return 1
+		}
+	done
+	timeout 30 "$BUILD_DIR/conn_events" --json --count 2 --timeout 4 "${d}_maps/events" >"$CK_TMP/ev" 2>"$CK_TMP/ev.err" &
+	rd=$!
+	for ((i = 0; i < 100; i++)); do
+		! grep -q listening "$CK_TMP/ev.err" || break
+		sleep 0.1
+	done
+	port=$((30000 + $$ % 2000))
+	tcp_exchange "$port" "" 1 >/dev/null 2>&1 || true
+	wait "$rd" 2>/dev/null || true
+	rm -f "$d/link_out" "$d/link_in"
+	ev=$(jq -sc --argjson p "$port" '[.[] | select((.direction == "out" and .rport == $p) or (.direction == "in" and .lport == $p)) | .direction] | sort' "$CK_TMP/ev" 2>/dev/null || echo '[]')
+	if [ "$ev" = '["in","out"]' ]; then
+		ck_result events pass "a loopback connection to port $port printed one 'out' and one 'in' event"
+	else
+		ck_result events fail "a loopback connection to port $port should print one 'out' and one 'in' event; got $ev" \
+			"$(head -n 4 "$CK_TMP/ev")"
+	fi
+}

@@ -184,3 +184,14 @@ check_status() { # JSON_FILE NAME
 	[ "${lines[1]}" = '"carol","lab2",2,1,3,"FAIL","load"' ]
 	[ "${#lines[@]}" -eq 2 ]
 }
+
+@test "check bpf2bpf: the solution has the pseudo call and prints both events; the starter inlines it" {
+	run "$CHECK" bpf2bpf "$BPFLAB_ROOT/bpf/conn_trace.bpf.c"
+	echo "$output"
+	[ "$status" -eq 0 ]
+	[[ "$output" == *"PASS pseudocall:"* && "$output" == *"PASS events:"* ]]
+	run "$CHECK" --no-live bpf2bpf "$EX/bpf2bpf/conn_trace.bpf.c"
+	echo "$output"
+	[ "$status" -eq 1 ]
+	[[ "$output" == *"FAIL pseudocall: no pseudo call in the xlated dump of tp_conn_out tp_conn_in"* ]]
+}
