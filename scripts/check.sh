@@ -92,10 +92,7 @@ if [ -d "$TARGET" ]; then
 	[ "$n" -gt 0 ] || die "no *.bpf.c file under $TARGET"
 	case "$OUT" in
 	json) jq -s . "$rows" ;;
-	csv)
-		echo "student,lab,passed,failed,total,result,first_failed_check"
-		jq -r '[.student, .lab, .passed, .failed, .total, (if .ok then "PASS" else "FAIL" end),
-			([.checks[] | select(.ok | not) | .name] | first // "")] | @csv' "$rows" ;;
+	csv) ck_csv <"$rows" ;;
 	*) jq -r '"\(.student)\t\(if .ok then "PASS" else "FAIL" end)\t\(.passed)/\(.total)\t\([.checks[] | select(.ok | not) | "\(.name): \(.message)"] | first // "")"' "$rows" ;;
 	esac
 	jq -se 'all(.ok)' "$rows" >/dev/null
@@ -124,10 +121,7 @@ if ck_build "$SRC" "$CK_TMP/student.bpf.o"; then
 fi
 case "$OUT" in
 json) ck_json "$STUDENT" "$LAB_ARG" "$TARGET" ;;
-csv)
-	echo "student,lab,passed,failed,total,result,first_failed_check"
-	ck_json "$STUDENT" "$LAB_ARG" "$TARGET" | jq -r '[.student, .lab, .passed, .failed, .total,
-		(if .ok then "PASS" else "FAIL" end), ([.checks[] | select(.ok | not) | .name] | first // "")] | @csv' ;;
+csv) ck_json "$STUDENT" "$LAB_ARG" "$TARGET" | ck_csv ;;
 *) ck_summary ;;
 esac
 ! ck_failed

@@ -9,7 +9,8 @@
  *   FAIL reply-vlan: 4 of 8 frames differ from the solution
  * followed, for a failing group, by the first differing frames: name, expected and actual
  * verdict, the bytes in hex. Exit 0 when every group passes, 1 otherwise, 2 on usage errors.
- * `--list` prints every frame (group, name, hex) without running anything.
+ * `--list` prints every frame (group, name, hex) without running anything; `--self-test PIN`
+ * runs the solution alone against the rules written out in this file (each frame's `spec`).
  */
 #include <errno.h>
 #include <stdio.h>
@@ -28,6 +29,8 @@ struct frame {
 	char name[96];
 	unsigned char b[FRAME_MAX];
 	unsigned int len;
+	unsigned int l4off;	/* where the ICMP header starts (0: none) */
+	int spec;		/* the verdict by the rules, independent of the solution (--self-test) */
 };
 
 static struct frame frames[MAX_FRAMES];
@@ -59,6 +62,7 @@ static struct frame *add(const char *group, const char *name)
 	f = &frames[nframes++];
 	memset(f, 0, sizeof(*f));
 	f->group = group;
+	f->spec = XDP_PASS;
 	snprintf(f->name, sizeof(f->name), "%s", name);
 	return f;
 }
@@ -129,6 +133,12 @@ static struct frame *build(const char *group, const char *name, const struct spe
 	for (i = 0; i < s->payload; i++)
 		l4[8 + i] = 0x10 + i;
 	f->len = (l4 - f->b) + l4len;
+	f->l4off = l4 - f->b;
+	/* The rules (see exercises/lab2/xdp_drop_ping.bpf.c), written out independently. */
+	if (s->tags <= 2 && !s->bad_version && (s->v6 || !s->ihl_override) && !(s->frag & 0x1fff) &&
+	    ((!s->v6 && s->proto == IPPROTO_ICMP && s->icmp_type == 0) ||
+	     (s->v6 && s->proto == IPPROTO_ICMPV6 && s->icmp_type == 129)))
+		f->spec = XDP_DROP;
 	return f;
 }
 
@@ -239,6 +249,8 @@ static void make_frames(void)
 			f = add("truncated", name);
 			memcpy(f->b, whole[i]->b, len);
 			f->len = len;
+			if (whole[i]->spec == XDP_DROP && len >= whole[i]->l4off + 8)
+				f->spec = XDP_DROP;
 		}
 	}
 }
@@ -298,8 +310,27 @@ int main(int argc, char **argv)
 		}
 		return 0;
 	}
+	if (argc == 3 && !strcmp(argv[1], "--self-test")) {
+		/* The solution against the rules: guards the reference itself. */
+		unsigned int bad = 0;
+		int got;
+
+		rfd = open_prog(argv[2]);
+		if (rfd < 0)
+			return 2;
+		for (i = 0; i < nframes; i++) {
+			if (run(rfd, &frames[i], &got) || got != frames[i].spec) {
+				printf("    %s: %s: rules say %s, the solution %s\n", frames[i].group,
+				       frames[i].name, verdict(frames[i].spec), verdict(got));
+				bad++;
+			}
+		}
+		printf("%s spec: %u of %u frames: the solution %s the rules\n", bad ? "FAIL" : "PASS",
+		       nframes - bad, nframes, bad ? "differs from" : "follows");
+		return bad != 0;
+	}
 	if (argc != 3 || argv[1][0] == '-') {
-		fprintf(stderr, "usage: check_xdp STUDENT_PROG_PIN SOLUTION_PROG_PIN | --list\n");
+		fprintf(stderr, "usage: check_xdp STUDENT_PROG_PIN SOLUTION_PROG_PIN | --self-test SOLUTION_PROG_PIN | --list\n");
 		return 2;
 	}
 	sfd = open_prog(argv[1]);

@@ -13,7 +13,7 @@
 #   ck_want_section OBJ LABEL SECTION-REGEX...   record check "section": OBJ has a program
 #                         in one of the sections (sets CK_PROG, CK_SEC)
 #   ck_load OBJ DIR [bpftool loadall args]   loadall into DIR; records check "load"
-#   ck_json / ck_summary  the results as JSON / a closing text line
+#   ck_json / ck_csv / ck_summary  the results as JSON / CSV rows / a closing text line
 # Source after common.sh. CK_MODE: text or json.
 
 CK_MODE=${CK_MODE:-text}
@@ -153,6 +153,13 @@ ck_json() { # STUDENT LAB FILE
 		| {student: $s, lab: $lab, file: $f, passed: ([$c[] | select(.ok)] | length),
 		   failed: ([$c[] | select(.ok | not)] | length), total: ($c | length), checks: $c}
 		| .ok = (.failed == 0 and .total > 0)' --args "${args[@]}"
+}
+
+# JSON results on stdin (one object a line) -> a CSV header and one row each.
+ck_csv() {
+	echo "student,lab,passed,failed,total,result,first_failed_check"
+	jq -r '[.student, .lab, .passed, .failed, .total, (if .ok then "PASS" else "FAIL" end),
+		([.checks[] | select(.ok | not) | .name] | first // "")] | @csv'
 }
 
 ck_summary() {

@@ -100,7 +100,9 @@ grade_chain() { # OBJ
 	"$PINFILL" set "$c/root_array" 4 "$c/s4/$CK_PROG" >/dev/null
 	ck_frame udp "$fr"
 	got=$(ck_run "$c/xdp_root" "$fr")
-	runs=$(bpftool -j map dump pinned "$c/chain_runs" | jq -r '[.[] | (.formatted // .) | select(([.values[].value] | add) > 0) | "\(.key)"] | join(" ")')
+	# chain_runs (per CPU): slot:runs of every slot that ran. Each exactly once: a member that
+	# restarted the chain would run twice.
+	runs=$(bpftool -j map dump pinned "$c/chain_runs" | jq -r '[.[] | (.formatted // .) | ([.values[].value] | add) as $n | select($n > 0) | "\(.key)\(if $n > 1 then ":\($n)x" else "" end)"] | join(" ")')
 	if [ "$runs" = "1 4 7" ] && [ "$got" = 2 ]; then
 		ck_result chain pass "in slot 4 of a chain with members in slots 1 and 7: ran after slot 1, slot 7 ran after it, the chain passed the frame"
 	else

@@ -35,6 +35,18 @@ check_status() { # JSON_FILE NAME
 	[[ "$output" == *"Hint:"* ]]
 }
 
+@test "check_xdp: the solution's verdicts on all ~500 frames follow the rules written out independently" {
+	mkdir -p "$BPFLAB_PIN"
+	bpftool prog load "$BUILD/xdp_drop_ping.bpf.o" "$BPFLAB_PIN/check_ref"
+	run "$BUILD/check_xdp" --self-test "$BPFLAB_PIN/check_ref"
+	rm -f "$BPFLAB_PIN/check_ref"
+	rmdir "$BPFLAB_PIN" 2>/dev/null || true
+	echo "$output"
+	[ "$status" -eq 0 ]
+	[[ "$output" == "PASS spec: "*" frames: the solution follows the rules" ]]
+	[ "$(echo "$output" | sed -n 's/PASS spec: \([0-9]*\) of.*/\1/p')" -ge 300 ]
+}
+
 @test "check lab2: the XDP solution passes every verdict group and the live ping, leaves nothing" {
 	bl_snapshot >"$BL_TMP/before"
 	run "$CHECK" lab2 "$BPFLAB_ROOT/bpf/xdp_drop_ping.bpf.c"
