@@ -10,6 +10,12 @@ ck_run() { # PIN FRAME
 	bpftool -j prog run pinned "$1" data_in "$2" 2>/dev/null | jq -r '.retval // "error" | if type == "number" and . >= 2147483648 then . - 4294967296 else . end' 2>/dev/null || echo error
 }
 
+# pinfill, quiet unless -v; fails as pinfill does.
+ck_pinfill() {
+	vtrace "$PINFILL" "$@"
+	"$PINFILL" "$@" >/dev/null 2>&1
+}
+
 ck_frame() { # KIND FILE
 	"$BPFLAB_ROOT/scripts/frame.sh" "$1" >"$2"
 }
@@ -31,18 +37,18 @@ ck_want_progs() { # OBJ WHAT NAME...
 # ---- tail calls: entry's return value as the slots of jmp_table are emptied, student vs solution.
 tailcall_sequence() { # DIR MAPDIR FRAME -> "r1 r2 ..." over the states below
 	local d=$1 m=$2 fr=$3 out=()
-	"$PINFILL" fill "$m/jmp_table" "$d" 'classifier_%d' >/dev/null 2>&1 || true
+	ck_pinfill fill "$m/jmp_table" "$d" 'classifier_%d' || true
 	out+=("$(ck_run "$d/entry" "$fr")")
-	"$PINFILL" del "$m/jmp_table" 2 >/dev/null 2>&1 || true
+	ck_pinfill del "$m/jmp_table" 2 || true
 	out+=("$(ck_run "$d/entry" "$fr")")
-	"$PINFILL" del "$m/jmp_table" 1 >/dev/null 2>&1 || true
+	ck_pinfill del "$m/jmp_table" 1 || true
 	out+=("$(ck_run "$d/entry" "$fr")")
-	"$PINFILL" del "$m/jmp_table" 0 >/dev/null 2>&1 || true
+	ck_pinfill del "$m/jmp_table" 0 || true
 	out+=("$(ck_run "$d/entry" "$fr")")
-	"$PINFILL" fill "$m/jmp_table" "$d" 'classifier_%d' >/dev/null 2>&1 || true
-	"$PINFILL" del "$m/jmp_table" 1 >/dev/null 2>&1 || true
+	ck_pinfill fill "$m/jmp_table" "$d" 'classifier_%d' || true
+	ck_pinfill del "$m/jmp_table" 1 || true
 	out+=("$(ck_run "$d/entry" "$fr")")
-	"$PINFILL" clear "$m/jmp_table" >/dev/null 2>&1 || true
+	ck_pinfill clear "$m/jmp_table" || true
 	echo "${out[*]}"
 }
 
@@ -66,8 +72,8 @@ grade_tailcall() { # OBJ
 			"states:    $states"$'\n'"expected:  $want"$'\n'"got:       $got"$'\n'"A program returns its own number only when its tail call fails (the slot is empty): a successful tail call never comes back."
 	fi
 	ck_has_prog "$obj" loop_self || return 0
-	"$PINFILL" set "${s}_maps/loop_table" 0 "$s/loop_self" >/dev/null 2>&1 || true
-	"$PINFILL" set "${r}_maps/loop_table" 0 "$r/loop_self" >/dev/null 2>&1 || true
+	ck_pinfill set "${s}_maps/loop_table" 0 "$s/loop_self" || true
+	ck_pinfill set "${r}_maps/loop_table" 0 "$r/loop_self" || true
 	CK_CLEANUP+=("$PINFILL clear ${s}_maps/loop_table" "$PINFILL clear ${r}_maps/loop_table")
 	want=$(ck_run "$r/loop_start" "$fr") got=$(ck_run "$s/loop_start" "$fr")
 	if [ "$got" = "$want" ]; then
@@ -95,9 +101,12 @@ grade_chain() { # OBJ
 	for slot in 1 7; do
 		bpftool prog loadall "$BUILD_DIR/xdp_count.bpf.o" "$c/s$slot" type xdp "${reuse[@]}" pinmaps "$c/s$slot" >/dev/null 2>&1 ||
 			die "cannot load the solution $BUILD_DIR/xdp_count.bpf.o" "run 'make'"
-		"$PINFILL" set "$c/root_array" "$slot" "$c/s$slot/xdp_count" >/dev/null
+		ck_pinfill set "$c/root_array" "$slot" "$c/s$slot/xdp_count"
 	done
-	"$PINFILL" set "$c/root_array" 4 "$c/s4/$CK_PROG" >/dev/null
+	if ! ck_pinfill set "$c/root_array" 4 "$c/s4/$CK_PROG"; then
+		ck_result chain fail "$CK_PROG does not fit into root_array (the kernel refused it): $("$PINFILL" set "$c/root_array" 4 "$c/s4/$CK_PROG" 2>&1 | head -n 1)"
+		return 1
+	fi
 	ck_frame udp "$fr"
 	got=$(ck_run "$c/xdp_root" "$fr")
 	# chain_runs (per CPU): slot:runs of every slot that ran. Each exactly once: a member that
@@ -143,11 +152,11 @@ grade_xdpcap() { # OBJ
 	CK_CLEANUP+=("$PINFILL clear ${s}_maps/xdpcap_hook")
 	for kind in icmp-echo-reply udp; do
 		ck_frame "$kind" "$fr"
-		"$PINFILL" clear "${s}_maps/xdpcap_hook" >/dev/null 2>&1 || true
+		ck_pinfill clear "${s}_maps/xdpcap_hook" || true
 		want=$(ck_run "$s/$CK_PROG" "$fr")
 		case "$want" in 1) want=2 ;; 2) want=3 ;; *) continue ;; esac
-		"$PINFILL" set "${s}_maps/xdpcap_hook" 1 "$x/xcdump_pass" >/dev/null
-		"$PINFILL" set "${s}_maps/xdpcap_hook" 2 "$x/xcdump_tx" >/dev/null
+		ck_pinfill set "${s}_maps/xdpcap_hook" 1 "$x/xcdump_pass"
+		ck_pinfill set "${s}_maps/xdpcap_hook" 2 "$x/xcdump_tx"
 		got=$(ck_run "$s/$CK_PROG" "$fr")
 		[ "$got" = "$want" ] || bad+="$kind frame: returned $got with the hook filled (want $want, what the capture program in the hook returns)"$'\n'
 	done
