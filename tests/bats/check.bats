@@ -109,6 +109,11 @@ check_status() { # JSON_FILE NAME
 	[ "$status" -eq 1 ]
 	[[ "$output" == *"FAIL compile: does not compile"* ]]
 	[[ "$output" == *"broken.bpf.c:2:"* ]]
+	printf '#include "vmlinux.h"\n#include <bpf/bpf_helpers.h>\nSEC("xdp") int f(struct xdp_md *c) { int u; return XDP_PASS; }\n' >"$BL_TMP/warn.bpf.c"
+	run "$CHECK" lab2 "$BL_TMP/warn.bpf.c"
+	[ "$status" -eq 1 ]
+	[[ "$output" == *"FAIL compile: does not compile: the project builds with -Wall -Werror"* ]]
+	[[ "$output" == *"unused variable 'u'"* ]]
 	run "$CHECK" lab2 "$BPFLAB_ROOT/bpf/tailcall.bpf.c"
 	[ "$status" -eq 1 ]
 	[[ "$output" == *'FAIL section: wrong program type or section: this exercise needs an XDP program'* ]]
