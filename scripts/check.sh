@@ -80,14 +80,21 @@ fi
 # ---- a directory: every file graded by a run of its own, one row each
 if [ -d "$TARGET" ]; then
 	rows=$(mktemp)
-	trap 'rm -f "$rows"' EXIT
+	trap 'rm -f "$rows" "$rows.err"' EXIT
 	flags=(--json)
 	[ "$LIVE" = 1 ] || flags+=(--no-live)
 	[ "$VERBOSE" != 1 ] || flags+=(-v)
 	n=0
 	while IFS= read -r f; do
 		n=$((n + 1))
-		"$0" "${flags[@]}" "$LAB_ARG" "$f" | jq -c --arg s "${f#"${TARGET%/}"/}" '.student = ($s | sub("\\.bpf\\.c$"; ""))' >>"$rows" || true
+		s=${f#"${TARGET%/}"/}
+		s=${s%.bpf.c}
+		res=$("$0" "${flags[@]}" "$LAB_ARG" "$f" </dev/null 2>"$rows.err") || true
+		# A run that stopped without its JSON (the checker itself failed) still gets its row.
+		jq -ce --arg s "$s" '.student = $s' <<<"$res" >>"$rows" 2>/dev/null ||
+			jq -nc --arg s "$s" --arg lab "$LAB_ARG" --arg f "$f" --arg e "$(tail -n 2 "$rows.err")" \
+				'{student: $s, lab: $lab, file: $f, passed: 0, failed: 1, total: 1, ok: false,
+				  checks: [{name: "checker", ok: false, message: ("the checker stopped: " + $e), details: ""}]}' >>"$rows"
 	done < <(find "$TARGET" -name '*.bpf.c' -type f | sort)
 	[ "$n" -gt 0 ] || die "no *.bpf.c file under $TARGET"
 	case "$OUT" in
