@@ -161,3 +161,8 @@ lint:
 
 clean:
 	$(Q)rm -rf $(BUILD)
+
+# scripts/check.sh builds a student's exercise with exactly the project's BPF flags.
+.PHONY: print-bpf-cflags
+print-bpf-cflags:
+	@echo $(BPF_CFLAGS)
