@@ -65,10 +65,14 @@ check_status() { # JSON_FILE NAME
 	echo "$output" >"$BL_TMP/starter.json"
 	[ "$(check_status "$BL_TMP/starter.json" compile)" = pass ]
 	[ "$(check_status "$BL_TMP/starter.json" load)" = pass ]
-	for c in reply-plain reply-vlan reply-ipopts reply-ipv6 truncated live; do
+	for c in reply-plain reply-vlan reply-ipopts reply-ipv6 live; do
 		[ "$(check_status "$BL_TMP/starter.json" "$c")" = fail ]
 	done
-	[ "$(check_status "$BL_TMP/starter.json" others)" = pass ]
+	# A starter that passes everything is right wherever the answer is "pass": every
+	# truncation (a cut packet is shorter than its own length fields say) and the others.
+	for c in others truncated; do
+		[ "$(check_status "$BL_TMP/starter.json" "$c")" = pass ]
+	done
 	jq -r '.checks[] | select(.name == "live") | .message' "$BL_TMP/starter.json" | grep -q '3 of 3 replies'
 }
 

@@ -96,8 +96,8 @@ verdict() { # HEX...
 	[ "$(verdict "$ETH_V6 $(ip6 3a) 80 00 00 00 00 01 00 01 de ad be ef de ad be ef")" = $XDP_PASS ]
 }
 
-@test "verdict: ICMPv6 echo reply behind an extension header passes" {
-	[ "$(verdict "$ETH_V6 $(ip6 00) 3a 00 00 00 00 00 00 00 81 00 00 00 00 01 00 01")" = $XDP_PASS ]
+@test "verdict: ICMPv6 echo reply behind a Hop-by-Hop extension header is dropped" {
+	[ "$(verdict "$ETH_V6 $(ip6 00) 3a 00 00 00 00 00 00 00 81 00 00 00 00 01 00 01")" = $XDP_DROP ]
 }
 
 @test "verdict: ICMP echo request passes" {
@@ -128,7 +128,9 @@ verdict() { # HEX...
 }
 
 # Every truncation of FRAME from 14 bytes (less is refused by BPF_PROG_TEST_RUN: no Ethernet
-# header) passes while shorter than DROP_FROM bytes, and is dropped from there on.
+# header) passes while shorter than DROP_FROM bytes, and is dropped from there on. The
+# program drops a packet only once it is whole by its own length field (IPv4 Total Length,
+# IPv6 Payload Length), so DROP_FROM is the full frame's length.
 check_truncations() { # DROP_FROM HEX...
 	local from=$1 full len n got want
 	shift
@@ -145,15 +147,15 @@ check_truncations() { # DROP_FROM HEX...
 	done
 }
 
-@test "verdict: every truncation of an echo reply passes until 8 ICMP bytes are there" {
-	check_truncations 42 "$ETH_V4 $(ip4 01) $ICMP_REPLY"
+@test "verdict: every truncation of an echo reply passes until the packet is whole by its Total Length" {
+	check_truncations 50 "$ETH_V4 $(ip4 01) $ICMP_REPLY"
 }
 
 @test "verdict: truncations with two VLAN tags and IP options, and of an ICMPv6 reply" {
-	# 22 bytes of Ethernet + tags, 24 of IPv4 with options, 8 of ICMP.
-	check_truncations 54 "$VLAN2 $(ip4 01 "40 00" 46) 01 01 01 01 $ICMP_REPLY"
-	# 14 + 40 + 8.
-	check_truncations 62 "$ETH_V6 $(ip6 3a) 81 00 00 00 00 01 00 01 de ad be ef de ad be ef"
+	# 22 bytes of Ethernet + tags, then 36 by Total Length (24 of IPv4 with options, 12 of ICMP).
+	check_truncations 58 "$VLAN2 $(ip4 01 "40 00" 46) 01 01 01 01 $ICMP_REPLY"
+	# 14 + 40 + 16 by Payload Length.
+	check_truncations 70 "$ETH_V6 $(ip6 3a) 81 00 00 00 00 01 00 01 de ad be ef de ad be ef"
 }
 
 # ---- the script's interface

@@ -30,3 +30,9 @@ s/duration( \(average\))?: [0-9]+ns/duration\1: Nns/
 s/get by id \([0-9]+\)/get by id (ID)/
 # bpftool cgroup show: the program id in the first column
 s/^[0-9]+ +(cgroup_[a-z_]+|sock_ops|sk_msg)/ID \1/
+# scripts/graph.sh: "prog ID name", "map ID name"
+s/\b(prog|map|link) [0-9]+ /\1 ID /g
+# bpftool's run statistics appear while anything on the machine has kernel.bpf_stats_enabled on
+s/ run_time_ns [0-9]+ run_cnt [0-9]+//
+# lab2.sh demo: the total packet count varies with delayed ACKs (SYN, FIN and payload do not)
+s/: [0-9]+ packets on lo:/: N packets on lo:/
