@@ -22,6 +22,13 @@
 
 #include "glb.h"
 
+/* clang unrolls for the verifier; gcc (user space) ignores it quietly. */
+#ifdef __clang__
+#define GLB_UNROLL _Pragma("unroll")
+#else
+#define GLB_UNROLL
+#endif
+
 #define GLB_MSG_WORDS	5	/* 37 bytes + the length byte fit in 5 words */
 
 union glb_msg {
@@ -48,7 +55,7 @@ static __always_inline __u64 glb_siphash(const struct glb_secret *k, const union
 	__u64 b = (__u64)len << 56;
 	__u32 i;
 
-#pragma unroll
+GLB_UNROLL
 	for (i = 0; i < GLB_MSG_WORDS; i++) {
 		if (i < len / 8) {
 			v3 ^= m->w[i];
@@ -79,7 +86,7 @@ static __always_inline __u32 glb_flow_msg(union glb_msg *m, const void *saddr, c
 {
 	__u32 n = addr_len;
 
-#pragma unroll
+GLB_UNROLL
 	for (int i = 0; i < GLB_MSG_WORDS; i++)
 		m->w[i] = 0;
 	if (addr_len == 16)
