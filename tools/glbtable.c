@@ -38,6 +38,7 @@ static void usage(FILE *f)
 		"       %s [--json] [-d PIN_DIR] flow [--check FRAME] SRC SPORT VIP PORT tcp|udp\n"
 		"       %s rows [--key HEX32] BACKEND[:STATE]...\n"
 		"       %s frame SRC SPORT VIP PORT tcp|udp FILE\n"
+		"       %s key VIP PORT tcp|udp\n"
 		"       %s siphash KEY_HEX32 MSG_HEX\n"
 		"\n"
 		"  fill   rendezvous-fill a new table for TABLE (0..4095) and swap it in (one update).\n"
@@ -51,17 +52,17 @@ static void usage(FILE *f)
 		"         --check FRAME: and compare with the frame glb_fwd wrote (bpftool prog run)\n"
 		"  rows   print the 65536 rows fill would build (no kernel needed)\n"
 		"  frame  write an Ethernet + IPv4/IPv6 + TCP SYN / UDP frame for bpftool prog run\n"
+		"  key    the glb_binds key (24 bytes, decimal) of a bind, for bpftool map update\n"
 		"  siphash  SipHash-2-4 of MSG under KEY (test vectors)\n"
 		"PIN_DIR: where glb_tables, glb_secrets, glb_binds, glb_config are pinned (default %s)\n",
-		pu_prog, pu_prog, pu_prog, pu_prog, pu_prog, pu_prog, pu_prog, pin_dir);
+		pu_prog, pu_prog, pu_prog, pu_prog, pu_prog, pu_prog, pu_prog, pu_prog, pin_dir);
 }
 
 static int usage_err(const char *fmt, const char *arg)
 {
 	fprintf(stderr, "%s: ", pu_prog);
 	fprintf(stderr, fmt, arg);
-	fprintf(stderr, "\n");
-	usage(stderr);
+	fprintf(stderr, "\nTry: %s -h\n", pu_prog);
 	return 2;
 }
 
@@ -154,7 +155,6 @@ static int parse_port(const char *what, const char *s, __u16 *port)
 
 	if (parse_u32(s, 65535, &v) || !v || s[0] == '0') {
 		fprintf(stderr, "%s: %s '%s' is not a port (1..65535)\n", pu_prog, what, s);
-		usage(stderr);
 		return -1;
 	}
 	*port = htons(v);
@@ -820,6 +820,34 @@ static int cmd_flow(int argc, char **argv)
 	return 0;
 }
 
+/* The glb_binds key of VIP PORT PROTO as decimal bytes, for bpftool map update ... key. */
+static int cmd_key(int argc, char **argv)
+{
+	struct glb_bind bind = {};
+	const __u8 *b = (const __u8 *)&bind;
+	__u8 addr[16];
+	__u8 proto;
+	__u16 port;
+	int fam;
+
+	if (argc != 3)
+		return usage_err("%skey needs VIP PORT PROTO", "");
+	fam = parse_addr(argv[0], addr);
+	if (!fam)
+		return usage_err("VIP '%s' is not an IPv4 or IPv6 address", argv[0]);
+	if (parse_port("PORT", argv[1], &port) || parse_proto(argv[2], &proto))
+		return 2;
+	bind.port = port;
+	if (fam == AF_INET)
+		memcpy(&bind.ipv4, addr, 4);
+	else
+		memcpy(bind.ipv6, addr, 16);
+	bind.proto = proto;
+	for (size_t i = 0; i < sizeof(bind); i++)
+		printf("%u%s", b[i], i + 1 < sizeof(bind) ? " " : "\n");
+	return 0;
+}
+
 static int cmd_siphash(int argc, char **argv)
 {
 	struct glb_secret k;
@@ -877,6 +905,8 @@ int main(int argc, char **argv)
 		return cmd_rows(argc, argv);
 	if (!strcmp(cmd, "frame"))
 		return cmd_frame(argc, argv);
+	if (!strcmp(cmd, "key"))
+		return cmd_key(argc, argv);
 	if (!strcmp(cmd, "siphash"))
 		return cmd_siphash(argc, argv);
 	return usage_err("unknown command '%s'", cmd);
