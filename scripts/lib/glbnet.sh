@@ -97,7 +97,7 @@ glb_servers_up() {
 	local i
 	run mkdir -p "$GLB_RUNDIR"
 	for ((i = 1; i <= GLB_BACKENDS; i++)); do
-		: >"$GLB_RUNDIR/b$i.lines"
+		[ "$DRY_RUN" = 1 ] || : >"$GLB_RUNDIR/b$i.lines"
 		trace ip netns exec "$(glb_ns "b$i")" socat -u "TCP4-LISTEN:$GLB_PORT,bind=$GLB_VIP,reuseaddr,fork" \
 			"OPEN:$GLB_RUNDIR/b$i.lines,append"
 		[ "$DRY_RUN" = 1 ] && continue

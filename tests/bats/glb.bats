@@ -272,13 +272,14 @@ bound() { # PORT PROTO TABLE [BACKEND LINE...]: bind VIP and load a hand-written
 
 # A GUE packet as glb_fwd sends it to B1 (hop B2), the inner TCP with FLAGS, from the director.
 gue_frame() { # FILE TCP_FLAGS_HEX NEXT_HOP
-	local inner tcp gue
+	local inner tcp gue outer
 	tcp="9c4000500000000100000000""50${2}ffff00000000"
 	inner="450000280000400040060000$(ip_hex "$CLIENT")$(ip_hex "$VIP")"
 	inner="${inner:0:20}$(csum_hex "$inner")${inner:24}$tcp"
-	gue="02040000000000$(printf '%02x' "$3")01$(ip_hex "$B2")"
-	bl_frame "$1" "020000000001020000000002""0800" \
-		"450000440000400040110000$(ip_hex "$DIR")$(ip_hex "$B1")" "c0004c4300300000" "$gue" "$inner"
+	gue="020400000000$(printf '%02x' "$3")01$(ip_hex "$B2")"
+	outer="450000500000400040110000$(ip_hex "$DIR")$(ip_hex "$B1")"
+	outer="${outer:0:20}$(csum_hex "$outer")${outer:24}"
+	bl_frame "$1" "020000000001020000000002""0800" "$outer" "c0004c43003c0000" "$gue" "$inner"
 	echo "$inner" >"$1.inner"
 }
 
