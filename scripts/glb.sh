@@ -15,10 +15,14 @@ LAB=glb
 # shellcheck source=scripts/lib/glbdemo.sh
 . "$(dirname "$0")/lib/glbdemo.sh"
 
-GLB_NS=${GLB_NS-bpflab-glb}           # namespace prefix: GLB_NS-client, -router, -dir, -b1...
-GLB_BACKENDS=${GLB_BACKENDS-3}
-GLB_VIP=${GLB_VIP-198.19.1.1}
-GLB_PORT=${GLB_PORT-80}
+LAB_SUBCMDS="up down status demo bind:4 unbind:3 table:2-1000 flow:5"
+LAB_LOCKED="up down demo bind unbind table"
+LAB_JSON=1
+LAB_UP_PINS="glb_fwd"
+lab_env GLB_NS bpflab-glb name # namespace prefix: GLB_NS-client, -router, -dir, -b1...
+lab_env GLB_BACKENDS 3 int:2:3
+lab_env GLB_VIP 198.19.1.1 ip
+lab_env GLB_PORT 80 port
 STATS=(other no_bind no_table empty_row encap error)
 ACTIONS=(XDP_ABORTED XDP_DROP XDP_PASS XDP_TX XDP_REDIRECT)
 OBJ=$BUILD_DIR/glb.bpf.o
@@ -66,28 +70,6 @@ PIN=$(pin_dir)
 P_PROG=$PIN/glb_fwd
 GLB_RUNDIR=$(state_file).d
 
-is_up() {
-	state_load && [ "${COMPLETE:-0}" = 1 ] && [ -e "$P_PROG" ]
-}
-
-need_up() {
-	[ "$DRY_RUN" = 1 ] && return 0
-	is_up || die "the glb lab is not up" "run: $PROG up"
-}
-
-check_env() {
-	[[ "$GLB_NS" =~ ^[A-Za-z0-9_.-]{1,24}$ ]] || usage_error "GLB_NS '$GLB_NS' is not a name prefix ([A-Za-z0-9_.-], 1..24)"
-	[[ "$GLB_BACKENDS" =~ ^[23]$ ]] || usage_error "GLB_BACKENDS '$GLB_BACKENDS' is not 2 or 3"
-	is_ipv4 "$GLB_VIP" || usage_error "GLB_VIP '$GLB_VIP' is not an IPv4 address"
-	if ! [[ "$GLB_PORT" =~ ^[1-9][0-9]{0,4}$ ]] || [ "$GLB_PORT" -gt 65535 ]; then usage_error "GLB_PORT '$GLB_PORT' is not a port"; fi
-}
-
-is_ipv4() { # A.B.C.D, each 0..255 without leading zeros
-	[[ "$1" =~ ^(0|[1-9][0-9]{0,2})\.(0|[1-9][0-9]{0,2})\.(0|[1-9][0-9]{0,2})\.(0|[1-9][0-9]{0,2})$ ]] || return 1
-	local i
-	for i in 1 2 3 4; do [ "${BASH_REMATCH[$i]}" -le 255 ] || return 1; done
-}
-
 table_arg() { # TABLE
 	[[ "$1" =~ ^[0-9]+$ ]] || usage_error "table '$1' is not a number"
 	[ "$((10#$1))" -lt 4096 ] || die "table $1 out of range: glb_tables has 4096 slots (0..4095)"
@@ -104,7 +86,6 @@ def le32(o): b | .[o] + .[o + 1] * 256 + .[o + 2] * 65536 + .[o + 3] * 16777216;
 # ---- up / down
 
 cmd_up() {
-	need_root up "${ARGS[@]}"
 	check_prereq bpftool:bpftool ip:iproute2 tc:iproute2 jq:jq nsenter:util-linux socat:socat ethtool:ethtool
 	check_btf
 	check_bpffs
@@ -135,7 +116,6 @@ cmd_up() {
 }
 
 cmd_down() {
-	need_root down "${ARGS[@]}"
 	check_prereq bpftool:bpftool ip:iproute2 jq:jq
 	local had_state=0
 	GLB_NAMES=""
@@ -156,10 +136,8 @@ bind_key() { # VIP PORT PROTO: glb_binds key bytes (glbtable validates: exit 2 o
 }
 
 cmd_bind() {
-	need_root bind "${POS[@]}" "${ARGS[@]}"
-	[ "${#POS[@]}" = 4 ] || usage_error "bind needs VIP PORT PROTO TABLE"
-	local key t=${POS[3]}
-	key=$(bind_key "${POS[@]:0:3}")
+	local key t=$4
+	key=$(bind_key "$1" "$2" "$3")
 	table_arg "$t"
 	need_up
 	# shellcheck disable=SC2086,SC2046 # byte lists
@@ -169,27 +147,23 @@ cmd_bind() {
 }
 
 cmd_unbind() {
-	need_root unbind "${POS[@]}" "${ARGS[@]}"
-	[ "${#POS[@]}" = 3 ] || usage_error "unbind needs VIP PORT PROTO"
 	local key
-	key=$(bind_key "${POS[@]}")
+	key=$(bind_key "$@")
 	need_up
 	# shellcheck disable=SC2086 # byte lists
 	[ "$DRY_RUN" = 1 ] || bpftool map lookup pinned "$PIN/glb_binds" key $key >/dev/null 2>&1 ||
-		die "${POS[0]}:${POS[1]}/${POS[2]} is not bound" "see the binds with: $PROG status"
+		die "$1:$2/$3 is not bound" "see the binds with: $PROG status"
 	# shellcheck disable=SC2086 # byte lists
 	run bpftool map delete pinned "$PIN/glb_binds" key $key
 }
 
 cmd_table() {
-	[ "${#POS[@]}" -ge 2 ] || usage_error "table needs fill, load, show or del, and TABLE"
-	local sub=${POS[0]} t=${POS[1]}
-	need_root table "${POS[@]}" "${ARGS[@]}"
+	local sub=$1 t=$2
 	case "$sub" in
-	fill) [ "${#POS[@]}" -ge 3 ] || die "no backends: table fill needs TABLE BACKEND[:STATE]..." ;;
-	load) [ "${#POS[@]}" = 3 ] || usage_error "table load needs TABLE FILE" ;;
-	show) [ "${#POS[@]}" -le 3 ] || usage_error "table show needs TABLE [--rows]" ;;
-	del) [ "${#POS[@]}" = 2 ] || usage_error "table del needs TABLE" ;;
+	fill) [ $# -ge 3 ] || die "no backends: table fill needs TABLE BACKEND[:STATE]..." ;;
+	load) [ $# = 3 ] || usage_error "table load needs TABLE FILE" ;;
+	show) [ $# -le 3 ] || usage_error "table show needs TABLE [--rows]" ;;
+	del) [ $# = 2 ] || usage_error "table del needs TABLE" ;;
 	*) usage_error "unknown table subcommand '$sub'" ;;
 	esac
 	table_arg "$t"
@@ -197,20 +171,19 @@ cmd_table() {
 	local -a json=()
 	[ "$OPT_JSON" = 0 ] || json=(--json)
 	case "$sub" in
-	show) "$GLBTABLE" "${json[@]}" -d "$PIN" show "${POS[@]:1}" ;;
+	show) "$GLBTABLE" "${json[@]}" -d "$PIN" show "${@:2}" ;;
 	del)
 		[ "$DRY_RUN" = 1 ] || "$PINFILL" list "$PIN/glb_tables" | awk -v t="$((10#$t))" '$1 == t { f = 1 } END { exit !f }' ||
 			die "glb_tables[$t] is empty already"
 		run "$PINFILL" del "$PIN/glb_tables" "$((10#$t))"
 		;;
-	*) run "$GLBTABLE" "${json[@]}" -d "$PIN" "$sub" "${POS[@]:1}" ;;
+	*) run "$GLBTABLE" "${json[@]}" -d "$PIN" "$sub" "${@:2}" ;;
 	esac
 }
 
 # ---- status
 
 cmd_status() {
-	need_root status "${ARGS[@]}"
 	check_prereq bpftool:bpftool jq:jq
 	local up=false prog_id="" binds='[]' tables='[]' stats='{}' redir='{}'
 	is_up && up=true
@@ -235,15 +208,7 @@ cmd_status() {
 			  stats: $stats, second_chance: $redir}'
 		return 0
 	fi
-	if [ "$up" != true ]; then
-		if [ -f "$(state_file)" ] || [ -e "$PIN" ]; then
-			echo "glb: incomplete: an earlier up did not finish; run '$PROG down'  (pins: $PIN)"
-		else
-			echo "glb: down  (pins: $PIN)"
-		fi
-		return 0
-	fi
-	echo "glb: up  (pins: $PIN)"
+	lab_status_header || return 0
 	echo "  glb_fwd id $prog_id on $(glb_ns dir)/eth0, backends $(glb_backends)"
 	echo "--- binds (glb_binds)"
 	echo "$binds" | jq -r '.[] | "  \(.vip):\(.port)/\(.proto) -> table \(.table)"'
@@ -258,10 +223,8 @@ cmd_status() {
 # ---- flow: predicted by glbtable, checked against one run of glb_fwd
 
 cmd_flow() {
-	need_root flow "${POS[@]}" "${ARGS[@]}"
 	check_prereq bpftool:bpftool jq:jq
-	[ "${#POS[@]}" = 5 ] || usage_error "flow needs SRC SPORT VIP PORT PROTO"
-	bind_key "${POS[@]:2:3}" >/dev/null
+	bind_key "$3" "$4" "$5" >/dev/null
 	need_up
 	local tmp ret
 	local -a json=()
@@ -269,53 +232,31 @@ cmd_flow() {
 	tmp=$(mktemp -d "${TMPDIR:-/tmp}/glb-flow.XXXXXX")
 	# shellcheck disable=SC2064 # the path is fixed now
 	trap "rm -rf '$tmp'" EXIT
-	run "$GLBTABLE" frame "${POS[@]}" "$tmp/in" || exit 2
+	run "$GLBTABLE" frame "$@" "$tmp/in" || exit 2
 	trace bpftool prog run pinned "$P_PROG" data_in "$tmp/in" data_out "$tmp/out"
 	[ "$DRY_RUN" = 1 ] && return 0
 	ret=$(bpftool -j prog run pinned "$P_PROG" data_in "$tmp/in" data_out "$tmp/out" | jq -r .retval)
 	if [ "$ret" = 3 ]; then
-		trace "$GLBTABLE" -d "$PIN" flow --check "$tmp/out" "${POS[@]}"
-		"$GLBTABLE" "${json[@]}" -d "$PIN" flow --check "$tmp/out" "${POS[@]}"
+		trace "$GLBTABLE" -d "$PIN" flow --check "$tmp/out" "$@"
+		"$GLBTABLE" "${json[@]}" -d "$PIN" flow --check "$tmp/out" "$@"
 	elif [ "$OPT_JSON" = 1 ]; then
 		jq -n --arg a "${ACTIONS[$ret]:-$ret}" '{action: $a}'
 	else
 		echo "glb_fwd: ${ACTIONS[$ret]:-$ret}"
-		"$GLBTABLE" -d "$PIN" flow "${POS[@]}" || true
+		"$GLBTABLE" -d "$PIN" flow "$@" || true
 	fi
 }
 
-OPT_JSON=0 OPT_HASH=0 ACTION=""
-ARGS=() POS=()
-while [ $# -gt 0 ]; do
+OPT_HASH=0
+lab_option() {
 	case "$1" in
 	--hash)
-		[ $# -ge 2 ] || usage_error "--hash needs src or 5tuple"
+		lab_optarg "$@"
 		case "$2" in src) OPT_HASH=0 ;; 5tuple) OPT_HASH=1 ;; *) usage_error "--hash '$2' is neither src nor 5tuple" ;; esac
-		ARGS+=("$1" "$2")
-		shift
 		;;
-	--json) OPT_JSON=1 ARGS+=("$1") ;;
-	--rows) POS+=("$1") ;;
-	-*)
-		parse_common_opt "$1" || usage_error "unknown option '$1'"
-		ARGS+=("$1")
-		;;
-	*)
-		if [ -z "$ACTION" ]; then
-			case "$1" in
-			up | down | status | demo | bind | unbind | table | flow) ACTION=$1 ;;
-			*) usage_error "unknown subcommand '$1'" ;;
-			esac
-		else
-			case "$ACTION" in
-			bind | unbind | table | flow) POS+=("$1") ;;
-			*) usage_error "unknown argument '$1'" ;;
-			esac
-		fi
-		;;
+	--rows) LAB_ARGS+=("$1") ;; # table show TABLE --rows
+	*) return 1 ;;
 	esac
-	shift
-done
-[ -n "$ACTION" ] || usage_error "missing subcommand"
-check_env
-"cmd_$ACTION"
+}
+
+lab_main "$@"

@@ -23,8 +23,8 @@ glb_connect() { # VAR SPORT
 	local fifo=$GLB_RUNDIR/conn$2
 	run mkfifo "$fifo"
 	trace ip netns exec "$(glb_ns client)" socat -u "PIPE:$fifo" "TCP4:$GLB_VIP:$GLB_PORT,sourceport=$2"
-	ip netns exec "$(glb_ns client)" timeout 60 socat -u "PIPE:$fifo" "TCP4:$GLB_VIP:$GLB_PORT,sourceport=$2" \
-		>/dev/null 2>&1 &
+	lab_bg ip netns exec "$(glb_ns client)" timeout 60 socat -u "PIPE:$fifo" "TCP4:$GLB_VIP:$GLB_PORT,sourceport=$2" \
+		>/dev/null 2>&1
 	exec {fd}>"$fifo"
 	printf -v "$1" '%s' "$fd"
 }
@@ -40,7 +40,6 @@ glb_backend_of() { # ADDRESS -> bN
 glb_say() { printf '\n=== %s\n' "$*"; }
 
 cmd_demo() {
-	need_root demo "${ARGS[@]}"
 	check_prereq bpftool:bpftool jq:jq socat:socat tcpdump:tcpdump
 	need_up
 	[ "$DRY_RUN" = 0 ] || die "demo has no --dry-run: it needs the answers of its own steps" "see each step with --step"
@@ -59,8 +58,8 @@ cmd_demo() {
 	rm -f "$GLB_RUNDIR"/conn*
 
 	trace ip netns exec "$(glb_ns router)" tcpdump -Z root --immediate-mode -U -n -i any -w "$cap" udp port 19523
-	ip netns exec "$(glb_ns router)" timeout 60 tcpdump -Z root --immediate-mode -U -n -i any -w "$cap" \
-		udp port 19523 2>"$cap.log" &
+	lab_bg ip netns exec "$(glb_ns router)" timeout 60 tcpdump -Z root --immediate-mode -U -n -i any -w "$cap" \
+		udp port 19523 2>"$cap.log"
 	cpid=$!
 	glb_wait_line "$cap.log" 'listening on' || die "tcpdump did not start: $(cat "$cap.log")"
 

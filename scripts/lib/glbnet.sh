@@ -101,11 +101,9 @@ glb_servers_up() {
 		trace ip netns exec "$(glb_ns "b$i")" socat -u "TCP4-LISTEN:$GLB_PORT,bind=$GLB_VIP,reuseaddr,fork" \
 			"OPEN:$GLB_RUNDIR/b$i.lines,append"
 		[ "$DRY_RUN" = 1 ] && continue
-		# Not holding the lab's lock (if the framework took one) while it runs.
-		([ -z "${LAB_LOCK_FD:-}" ] || exec {LAB_LOCK_FD}>&-
-		exec ip netns exec "$(glb_ns "b$i")" timeout 3600 socat -u \
+		lab_bg ip netns exec "$(glb_ns "b$i")" timeout 3600 socat -u \
 			"TCP4-LISTEN:$GLB_PORT,bind=$GLB_VIP,reuseaddr,fork" "OPEN:$GLB_RUNDIR/b$i.lines,append" \
-			</dev/null >/dev/null 2>&1) &
+			</dev/null >/dev/null 2>&1
 	done
 	[ "$DRY_RUN" = 1 ] && return 0
 	for ((i = 1; i <= GLB_BACKENDS; i++)); do
