@@ -81,7 +81,8 @@ u32_bytes() { echo "$(($1 & 255)) $(($1 >> 8 & 255)) $(($1 >> 16 & 255)) $(($1 >
 JQ_BYTES='def b: map(ltrimstr("0x") | explode | map(if . >= 97 then . - 87 elif . >= 65 then . - 55 else . - 48 end) | .[0] * 16 + .[1]);
 def ip4(o): b | "\(.[o]).\(.[o + 1]).\(.[o + 2]).\(.[o + 3])";
 def be16(o): b | .[o] * 256 + .[o + 1];
-def le32(o): b | .[o] + .[o + 1] * 256 + .[o + 2] * 65536 + .[o + 3] * 16777216;'
+def le32(o): b | .[o] + .[o + 1] * 256 + .[o + 2] * 65536 + .[o + 3] * 16777216;
+def hex4: [(. / 4096 | floor), (. / 256 | floor) % 16, (. / 16 | floor) % 16, . % 16] | map("0123456789abcdef"[.:. + 1]) | join("");'
 
 # ---- up / down
 
@@ -191,7 +192,7 @@ cmd_status() {
 	if [ -n "$prog_id" ]; then
 		trace bpftool map dump pinned "$PIN/glb_binds"
 		binds=$(bpftool -j map dump pinned "$PIN/glb_binds" | jq -c "$JQ_BYTES"' [.[] |
-			{vip: (if (.key | b | .[0:4]) != [0,0,0,0] then (.key | ip4(0)) else (.key | b | .[4:20] | map(. + 256 | tostring) | join(":")) end),
+			{vip: (if (.key | b | .[0:4]) != [0,0,0,0] then (.key | ip4(0)) else (.key | b | [range(4; 20; 2) as $i | (.[$i] * 256 + .[$i + 1]) | hex4] | join(":")) end),
 			 port: (.key | be16(22)), proto: (if (.key | b | .[20]) == 6 then "tcp" else "udp" end),
 			 table: (.value | le32(0))}] | sort_by(.vip, .port)')
 		trace "$PINFILL" list "$PIN/glb_tables"

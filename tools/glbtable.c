@@ -28,6 +28,7 @@
 
 static const char *pin_dir = "/sys/fs/bpf/bpflab/glb";
 static int json;
+static double rows_ms;	/* time to compute the rows (fill) or read them (load) */
 
 static void usage(FILE *f)
 {
@@ -350,11 +351,11 @@ static int swap_in(__u32 t, const struct glb_row *rows, const struct glb_secret 
 	read_secret(secrets.fd, t, &cur);
 	key_hex(&cur, hex);
 	if (json)
-		printf("{\"table\":%u,\"old_map_id\":%u,\"map_id\":%u,\"key\":\"%s\",\"fill_ms\":%.3f,\"swap_ms\":%.3f}\n",
-		       t, old, new_id, hex, t_fill - t0, t_swap - t_fill);
+		printf("{\"table\":%u,\"old_map_id\":%u,\"map_id\":%u,\"key\":\"%s\",\"rows_ms\":%.3f,"
+		       "\"fill_ms\":%.3f,\"swap_ms\":%.3f}\n", t, old, new_id, hex, rows_ms, t_fill - t0, t_swap - t_fill);
 	else
-		printf("glb_tables[%u]: map id %s%u%s%u (key %s; created and filled in %.1f ms, swapped in %.3f ms)\n",
-		       t, old ? "" : "", old, old ? " -> " : "", new_id, hex, t_fill - t0, t_swap - t_fill);
+		printf("glb_tables[%u]: map id %u -> %u (key %s; rows %.1f ms, new map filled in %.1f ms, swapped in %.1f ms)\n",
+		       t, old, new_id, hex, rows_ms, t_fill - t0, t_swap - t_fill);
 	err = 0;
 out_fd:
 	close(fd);	/* glb_tables holds the table now (or nothing does, and it is freed) */
@@ -413,7 +414,9 @@ static int cmd_fill(int argc, char **argv)
 			return 1;
 		}
 	}
+	rows_ms = now_ms();
 	fill_rows(&k, b, n, rows_buf);
+	rows_ms = now_ms() - rows_ms;
 	return swap_in(t, rows_buf, old ? NULL : &k) ? 1 : 0;
 }
 

@@ -45,6 +45,7 @@ csum_hex() { # HEX
 	printf '%04x' $((~sum & 0xffff))
 }
 
+# shellcheck disable=SC2086 # the four numbers are split on purpose
 ip_hex() { printf '%02x' ${1//./ }; }
 
 # The GUE packet GLB builds, computed from its definition: outer IPv4 (DF, TTL 64, proto UDP,
@@ -152,7 +153,7 @@ bound() { # PORT PROTO TABLE [BACKEND LINE...]: bind VIP and load a hand-written
 	printf '\x45\x10' | dd of="$BL_TMP/in" bs=1 seek=14 conv=notrunc 2>/dev/null
 	local c
 	c=$(csum_hex "$(hexof "$BL_TMP/in" 14 10)0000$(hexof "$BL_TMP/in" 26 8)")
-	printf "\\x${c:0:2}\\x${c:2:2}" | dd of="$BL_TMP/in" bs=1 seek=24 conv=notrunc 2>/dev/null
+	printf '%b' "\\x${c:0:2}\\x${c:2:2}" | dd of="$BL_TMP/in" bs=1 seek=24 conv=notrunc 2>/dev/null
 	run_fwd "$BL_TMP/in"
 	[ "$RET" = $XDP_TX ]
 	[ "$(hexof "$BL_TMP/out" 14)" = "$(expect_gue "$(hexof "$BL_TMP/in" 14)" 4 10 \
@@ -214,7 +215,8 @@ bound() { # PORT PROTO TABLE [BACKEND LINE...]: bind VIP and load a hand-written
 }
 
 @test "flow: with the 5-tuple hash (glb_config flags 1) ports change the row, and prediction still agrees" {
-	bpftool map update pinned "$P/glb_config" key 0 0 0 0 value $(ip_hex "$DIR" | sed 's/../0x& /g') 1 0 0 0
+	# shellcheck disable=SC2086 # byte list
+	bpftool map update pinned "$P/glb_config" key 0 0 0 0 value ${DIR//./ } 1 0 0 0
 	"$GLB" bind "$VIP" 8081 tcp 4 2>/dev/null
 	"$GLB" table fill 4 "$B1" "$B2" "$B3" >/dev/null 2>&1
 	local i rows=""
@@ -223,7 +225,8 @@ bound() { # PORT PROTO TABLE [BACKEND LINE...]: bind VIP and load a hand-written
 		[ "$(jq -r '"\(.agrees) \(.mode)"' <<<"$f")" = "true 5tuple" ]
 		rows+="$(jq .row <<<"$f") "
 	done
-	bpftool map update pinned "$P/glb_config" key 0 0 0 0 value $(ip_hex "$DIR" | sed 's/../0x& /g') 0 0 0 0
+	# shellcheck disable=SC2086 # byte list
+	bpftool map update pinned "$P/glb_config" key 0 0 0 0 value ${DIR//./ } 0 0 0 0
 	[ "$(echo "$rows" | tr ' ' '\n' | sort -u | grep -c .)" -ge 5 ]
 }
 
@@ -333,7 +336,7 @@ redir() { # FILE: run b1's glb_redirect; sets RET
 	[ "$(jq ".$new.syn" <<<"$st")" -ge 1 ]
 }
 
-@test "fou: Linux's own GUE receive path (ip fou ... gue + ipip) decapsulates glb_fwd's packet" {
+@test "FOU: Linux's own GUE receive path (ip fou ... gue + ipip) decapsulates glb_fwd's packet" {
 	local probe="blgfou$BL_ID" err
 	ip netns add "$probe"
 	err=$(ip -n "$probe" fou add port 19523 gue 2>&1) || {
@@ -393,7 +396,9 @@ redir() { # FILE: run b1's glb_redirect; sets RET
 		[ "$(grep -c 'error:' <<<"$output")" = 1 ]
 	done
 	# More backends than a table holds (256), and a row with more than two.
-	run "$GLB" table fill 0 $(for i in $(seq 1 257); do echo "10.1.$((i / 200)).$((i % 200 + 1))"; done)
+	local -a many=()
+	for i in $(seq 1 257); do many+=("10.1.$((i / 200)).$((i % 200 + 1))"); done
+	run "$GLB" table fill 0 "${many[@]}"
 	[ "$status" -eq 1 ]
 	[[ "$output" == *"257 backends: a table holds at most 256"* ]]
 	echo "$B1 $B2 $B3" >"$BL_TMP/bad"
