@@ -16,6 +16,7 @@
 #include <bpf/bpf_endian.h>
 #include "glb.h"
 #include "glb_hash.h"
+#include "glb.bpf.h"
 #include "parse.bpf.h"
 #include "xdpcap.bpf.h"
 
@@ -65,21 +66,8 @@ struct {
 	__type(value, struct glb_config);
 } glb_config SEC(".maps");
 
-struct {
-	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
-	__uint(max_entries, GLB_STAT_MAX);
-	__type(key, __u32);
-	__type(value, __u64);
-} glb_stats SEC(".maps");
-
-static __always_inline int count(__u32 stat, int action)
-{
-	__u64 *n = bpf_map_lookup_elem(&glb_stats, &stat);
-
-	if (n)
-		*n += 1;
-	return action;
-}
+GLB_COUNTERS(glb_stats, GLB_STAT_MAX);
+#define count(stat, action) glb_count(&glb_stats, stat, action)
 
 /* RFC 1071 checksum of a 20-byte IPv4 header (no options). */
 static __always_inline __u16 ipv4_csum(const struct iphdr *ip)

@@ -15,6 +15,7 @@
 #include <bpf/bpf_endian.h>
 #include "glb.h"
 #include "net.bpf.h"
+#include "glb.bpf.h"
 
 char LICENSE[] SEC("license") = "GPL";
 
@@ -25,21 +26,8 @@ char LICENSE[] SEC("license") = "GPL";
 #define MAX_RX_HOPS	8	/* hops this backend accepts in a GUE header */
 #define TCP_LISTEN_STATE 10	/* BPF_TCP_LISTEN */
 
-struct {
-	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
-	__uint(max_entries, GLB_REDIR_MAX);
-	__type(key, __u32);
-	__type(value, __u64);
-} glb_redirect_stats SEC(".maps");
-
-static __always_inline int count(__u32 stat, int action)
-{
-	__u64 *n = bpf_map_lookup_elem(&glb_redirect_stats, &stat);
-
-	if (n)
-		*n += 1;
-	return action;
-}
+GLB_COUNTERS(glb_redirect_stats, GLB_REDIR_MAX);
+#define count(stat, action) glb_count(&glb_redirect_stats, stat, action)
 
 /* Does this host have the connection of the inner packet (not just a listener)? */
 static __always_inline int have_conn(struct __sk_buff *skb, struct iphdr *in, struct tcphdr *tcp)

@@ -869,6 +869,14 @@ static int cmd_siphash(int argc, char **argv)
 	return 0;
 }
 
+static const struct {
+	const char *name;
+	int (*fn)(int argc, char **argv);
+} cmds[] = {
+	{ "fill", cmd_fill }, { "load", cmd_load }, { "show", cmd_show }, { "flow", cmd_flow },
+	{ "rows", cmd_rows }, { "frame", cmd_frame }, { "key", cmd_key }, { "siphash", cmd_siphash },
+};
+
 int main(int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -896,21 +904,8 @@ int main(int argc, char **argv)
 	cmd = argv[optind++];
 	argc -= optind;
 	argv += optind;
-	if (!strcmp(cmd, "fill"))
-		return cmd_fill(argc, argv);
-	if (!strcmp(cmd, "load"))
-		return cmd_load(argc, argv);
-	if (!strcmp(cmd, "show"))
-		return cmd_show(argc, argv);
-	if (!strcmp(cmd, "flow"))
-		return cmd_flow(argc, argv);
-	if (!strcmp(cmd, "rows"))
-		return cmd_rows(argc, argv);
-	if (!strcmp(cmd, "frame"))
-		return cmd_frame(argc, argv);
-	if (!strcmp(cmd, "key"))
-		return cmd_key(argc, argv);
-	if (!strcmp(cmd, "siphash"))
-		return cmd_siphash(argc, argv);
+	for (size_t i = 0; i < sizeof(cmds) / sizeof(cmds[0]); i++)
+		if (!strcmp(cmd, cmds[i].name))
+			return cmds[i].fn(argc, argv);
 	return usage_err("unknown command '%s'", cmd);
 }
