@@ -338,13 +338,15 @@ redir() { # FILE: run b1's glb_redirect; sets RET
 
 @test "FOU: Linux's own GUE receive path (ip fou ... gue + ipip) decapsulates glb_fwd's packet" {
 	local probe="blgfou$BL_ID" err
+	# Debian builds FOU and IPIP as modules: load them (no error here when they do not exist).
+	modprobe -q fou 2>/dev/null || true
+	modprobe -q ipip 2>/dev/null || true
 	ip netns add "$probe"
 	err=$(ip -n "$probe" fou add port 19523 gue 2>&1) || {
 		ip netns del "$probe"
 		skip "this kernel has no FOU/GUE receive path (CONFIG_NET_FOU): ip fou add: $err"
 	}
 	ip netns del "$probe"
-	modprobe ipip 2>/dev/null || true
 	local b1="$GLB_NS-b1"
 	"$GLB" bind "$VIP" 7000 udp 7 2>/dev/null
 	"$GLB" table load 7 <(echo "$B1") >/dev/null 2>&1
@@ -353,10 +355,10 @@ redir() { # FILE: run b1's glb_redirect; sets RET
 	ip -n "$b1" link set tunl0 up
 	ip netns exec "$b1" sysctl -q -w net.ipv4.conf.tunl0.rp_filter=0 net.ipv4.conf.all.rp_filter=0
 	nsenter --net="/run/netns/$b1" tc filter del dev eth0 ingress pref 1
-	ip netns exec "$b1" timeout 10 socat -u UDP4-RECV:7000,bind="$VIP" OPEN:"$BL_TMP/fou.out",creat &
-	sleep 0.5
+	ip netns exec "$b1" timeout 60 socat -u UDP4-RECV:7000,bind="$VIP" OPEN:"$BL_TMP/fou.out",creat &
+	bl_wait_for 20 sh -c "ip netns exec $b1 ss -Huln 'sport = :7000' | grep -q ."
 	echo "through fou" | ip netns exec "$GLB_NS-client" socat -u - UDP4-SENDTO:"$VIP":7000
-	bl_wait_for 5 grep -q "through fou" "$BL_TMP/fou.out"
+	bl_wait_for 20 grep -q "through fou" "$BL_TMP/fou.out"
 	ip -n "$b1" fou del port 19523
 }
 
