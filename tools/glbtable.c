@@ -21,6 +21,7 @@
 #include <linux/types.h>
 #include <bpf/bpf.h>
 #include "pinutil.h"
+#include "numarg.h"
 #ifndef __always_inline
 #define __always_inline inline __attribute__((always_inline))
 #endif
@@ -71,14 +72,9 @@ static int usage_err(const char *fmt, const char *arg)
 
 static int parse_u32(const char *s, unsigned long max, __u32 *out)
 {
-	char *end;
-	unsigned long v;
+	uint64_t v;
 
-	if (!*s || *s == '-' || *s == '+')
-		return -1;
-	errno = 0;
-	v = strtoul(s, &end, 10);
-	if (errno || *end || v > max)
+	if (numarg_u64(s, 10, 0, max, &v))
 		return -1;
 	*out = v;
 	return 0;
@@ -86,7 +82,7 @@ static int parse_u32(const char *s, unsigned long max, __u32 *out)
 
 static int parse_table(const char *s, __u32 *t)
 {
-	if (parse_u32(s, ~0UL, t)) {
+	if (parse_u32(s, UINT32_MAX, t)) {
 		fprintf(stderr, "%s: error: table '%s' is not a number\n", pu_prog, s);
 		return -1;
 	}
