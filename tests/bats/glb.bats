@@ -120,15 +120,15 @@ bound() { # PORT PROTO TABLE [BACKEND LINE...]: bind VIP and load a hand-written
 	[ "$("$GLB" table show 1 --json 2>/dev/null | jq .map_id)" = "$id" ]
 }
 
-@test "memory: one table costs ~512 KiB of memlock; 8 tables fill and show, then are freed" {
+@test "memory: one table costs ~512 KiB of memlock; 5 tables fill and show, then are freed" {
 	local t m
-	for t in 10 11 12 13 14 15 16 17; do "$GLB" table fill "$t" "$B1" "$B2" "$B3" >/dev/null 2>&1; done
-	for t in 10 11 12 13 14 15 16 17; do
+	for t in 10 11 12 13 14; do "$GLB" table fill "$t" "$B1" "$B2" "$B3" >/dev/null 2>&1; done
+	for t in 10 11 12 13 14; do
 		m=$(bpftool -j map show id "$("$GLB" table show "$t" --json 2>/dev/null | jq .map_id)" | jq .bytes_memlock)
 		echo "table $t: memlock $m"
 		[ "$m" -ge 524288 ] && [ "$m" -le 540672 ]
 	done
-	for t in 10 11 12 13 14 15 16 17; do "$GLB" table del "$t" 2>/dev/null; done
+	for t in 10 11 12 13 14; do "$GLB" table del "$t" 2>/dev/null; done
 }
 
 # ---- GUE encapsulation, byte by byte
@@ -199,11 +199,11 @@ bound() { # PORT PROTO TABLE [BACKEND LINE...]: bind VIP and load a hand-written
 
 # ---- flow prediction
 
-@test "flow: the row, backends and source port glbtable predicts are what glb_fwd does, for 24 flows" {
+@test "flow: the row, backends and source port glbtable predicts are what glb_fwd does, for 12 flows" {
 	"$GLB" bind "$VIP" 8080 tcp 4 2>/dev/null
 	"$GLB" table fill 4 "$B1" "$B2" "$B3" >/dev/null 2>&1
 	local i f rows=""
-	for i in $(seq 1 24); do
+	for i in $(seq 1 12); do
 		f=$("$GLB" flow "198.18.$((40 + i % 3)).$((i + 2))" $((40000 + i)) "$VIP" 8080 tcp --json 2>/dev/null)
 		[ "$(jq -r .agrees <<<"$f")" = true ] || { echo "$f"; return 1; }
 		rows+="$(jq .row <<<"$f") "
@@ -211,7 +211,7 @@ bound() { # PORT PROTO TABLE [BACKEND LINE...]: bind VIP and load a hand-written
 	# Source-address hashing: another port of the same client keeps the row.
 	[ "$("$GLB" flow "$CLIENT" 1 "$VIP" 8080 tcp --json 2>/dev/null | jq .row)" = \
 		"$("$GLB" flow "$CLIENT" 65535 "$VIP" 8080 tcp --json 2>/dev/null | jq .row)" ]
-	[ "$(echo "$rows" | tr ' ' '\n' | sort -u | grep -c .)" -ge 20 ]
+	[ "$(echo "$rows" | tr ' ' '\n' | sort -u | grep -c .)" -ge 10 ]
 }
 
 @test "flow: with the 5-tuple hash (glb_config flags 1) ports change the row, and prediction still agrees" {
@@ -344,7 +344,7 @@ redir() { # FILE: run b1's glb_redirect; sets RET
 	ip netns add "$probe"
 	err=$(ip -n "$probe" fou add port 19523 gue 2>&1) || {
 		ip netns del "$probe"
-		skip "this kernel has no FOU/GUE receive path (CONFIG_NET_FOU): ip fou add: $err"
+		skip "this kernel has no FOU/GUE receive path (CONFIG_NET_FOU): ip fou add: ${err%%$'\n'*}"
 	}
 	ip netns del "$probe"
 	local b1="$GLB_NS-b1"
