@@ -23,6 +23,8 @@ setup_file() {
 
 teardown_file() {
 	"$GLB" down >/dev/null 2>&1 || true
+	# On the host path the pin and run dirs are this file's own (in a sandbox: private anyway).
+	[ -n "${BPFLAB_SANDBOX:-}" ] || rm -rf "$BPFLAB_PIN" "$BPFLAB_RUN"
 	rm -rf "$BL_TMP"
 }
 
