@@ -7,7 +7,7 @@ set -euo pipefail
 PACKAGES=(
 	clang llvm libbpf-dev libelf-dev zlib1g-dev pkg-config make gcc
 	bpftool iproute2 tcpdump iputils-ping libpcap-dev
-	bats shellcheck sockperf iperf3 jq procps psmisc socat
+	bats shellcheck sockperf iperf3 jq procps psmisc socat ethtool
 	libclang-rt-dev
 	graphviz # scripts/graph.sh draws the live objects (dot: PNG, SVG)
 )
