@@ -75,10 +75,20 @@ map_json() { # PIN
 # in /dev/shm, which sandboxes share with the host (their /run is private; the switch is not).
 BPF_STATS_DIR=${BPF_STATS_DIR:-/dev/shm/bpflab-bpfstats}
 
+# The holder's file name: HOLDER (a pin dir) in this mount namespace. Sandboxes share
+# /dev/shm but each has its own /sys/fs/bpf/bpflab/chain: the namespace keeps them apart.
+bpf_stats_holder() { # HOLDER
+	local ns
+	ns=$(readlink /proc/self/ns/mnt 2>/dev/null) || ns=
+	echo "${ns//[^0-9]/}${1//\//_}"
+}
+
 bpf_stats_enable() { # HOLDER (a name unique to this lab instance, e.g. its pin dir)
-	local holder=${1//\//_}
+	local holder
+	holder=$(bpf_stats_holder "$1")
 	trace sysctl -q -w kernel.bpf_stats_enabled=1
 	[ "$DRY_RUN" = 1 ] && return 0
+	step_pause
 	mkdir -p "$BPF_STATS_DIR/holders"
 	{
 		flock 9
@@ -90,17 +100,19 @@ bpf_stats_enable() { # HOLDER (a name unique to this lab instance, e.g. its pin 
 	} 9>"$BPF_STATS_DIR/lock"
 }
 
+# Only the last holder out puts the switch back, and only then is the command shown
+# (--dry-run shows what a real run would do).
 bpf_stats_restore() { # HOLDER
-	local holder=${1//\//_}
+	local holder others
+	holder=$(bpf_stats_holder "$1")
 	[ -e "$BPF_STATS_DIR/holders/$holder" ] || return 0
-	trace sysctl -q -w "kernel.bpf_stats_enabled=$(cat "$BPF_STATS_DIR/orig" 2>/dev/null || echo 0)"
-	[ "$DRY_RUN" = 1 ] && return 0
 	{
 		flock 9
-		rm -f "$BPF_STATS_DIR/holders/$holder"
-		if [ -z "$(ls -A "$BPF_STATS_DIR/holders")" ]; then
-			sysctl -q -w "kernel.bpf_stats_enabled=$(cat "$BPF_STATS_DIR/orig" 2>/dev/null || echo 0)" || true
-			rm -f "$BPF_STATS_DIR/orig"
+		others=$(find "$BPF_STATS_DIR/holders" -mindepth 1 ! -name "$holder")
+		if [ -z "$others" ]; then
+			run_quiet sysctl -q -w "kernel.bpf_stats_enabled=$(cat "$BPF_STATS_DIR/orig" 2>/dev/null || echo 0)"
+			[ "$DRY_RUN" = 1 ] || rm -f "$BPF_STATS_DIR/orig"
 		fi
+		[ "$DRY_RUN" = 1 ] || rm -f "$BPF_STATS_DIR/holders/$holder"
 	} 9>"$BPF_STATS_DIR/lock"
 }
