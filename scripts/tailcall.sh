@@ -17,12 +17,13 @@ LAB=tailcall
 # shellcheck source=scripts/lib/lab.sh
 . "$(dirname "$0")/lib/lab.sh"
 
-TC_NS=${TC_NS:-bpflab-tc}
-TC_HOSTIF=${TC_HOSTIF:-bpflabtc0}
-TC_PEERIF=${TC_PEERIF:-bpflabtc1}
-TC_HOSTIP=${TC_HOSTIP:-198.18.1.1}
-TC_PEERIP=${TC_PEERIP:-198.18.1.2}
-TC_PREF=${TC_PREF:-49}
+LAB_SUBCMDS="up down status run:0-1"
+LAB_LOCKED="up down"
+LAB_JSON=1
+LAB_UP_PINS="entry"
+lab_topology TC bpflab-tc bpflabtc0 bpflabtc1 198.18.1.1 198.18.1.2
+# down deletes the filter by this pref and handle: 0 ("every pref") is refused here.
+lab_env TC_PREF 49 pref
 
 OBJ=$BUILD_DIR/tailcall.bpf.o
 
@@ -52,12 +53,14 @@ EOF
 
 PIN=$(pin_dir)
 
-is_up() {
-	state_load && [ "${COMPLETE:-0}" = 1 ] && [ -e "$PIN/entry" ]
+lab_option() {
+	case "$1" in
+	--dev) lab_optarg "$@" && OPT_DEV=$2 ;;
+	*) return 1 ;;
+	esac
 }
 
 cmd_up() {
-	need_root up "${ARGS[@]}"
 	check_prereq bpftool:bpftool ip:iproute2 tc:iproute2 jq:jq
 	check_btf
 	check_bpffs
@@ -90,7 +93,6 @@ cmd_up() {
 }
 
 cmd_down() {
-	need_root down "${ARGS[@]}"
 	check_prereq bpftool:bpftool ip:iproute2 tc:iproute2
 	local had_state=0
 	lab_down_begin && had_state=1
@@ -110,11 +112,10 @@ cmd_down() {
 }
 
 cmd_status() {
-	need_root status "${ARGS[@]}"
 	check_prereq bpftool:bpftool tc:iproute2 jq:jq
 	local up=false attached="" slots="[]" hits="{}"
 	state_load || true
-	is_up && up=true
+	(is_up) && up=true
 	if [ "$up" = true ]; then
 		attached=$(tc_ingress_prog_id "$DEV" "$PREF")
 		slots=$("$PINFILL" --json list "$PIN/jmp_table")
@@ -127,8 +128,7 @@ cmd_status() {
 			  attached: ($att != "" and $att == $entry), jmp_table: $slots, hits: $hits}'
 		return 0
 	fi
-	echo "tailcall: $([ "$up" = true ] && echo up || echo down)  (pins: $PIN)"
-	[ "$up" = true ] || return 0
+	lab_status_header || return 0
 	echo "--- jmp_table (key, prog id, type, name)"
 	run "$PINFILL" list "$PIN/jmp_table"
 	echo "--- tc ingress of $DEV"
@@ -144,12 +144,15 @@ sample_frame() { # FILE
 		'\x04\xd2\x00\x09\x00\x1a\x00\x00' 'bpflab tail-call lab\x00\x00\x00\x00\x00\x00' >"$1"
 }
 
-cmd_run() {
-	need_root run ${RUN_PROG:+"$RUN_PROG"} "${ARGS[@]}"
+cmd_run() { # [PROG]
 	check_prereq bpftool:bpftool jq:jq
-	local name=${RUN_PROG:-entry} frame ret
-	is_up || die "tailcall is not up" "run: $PROG up"
-	[ -e "$PIN/$name" ] || die "no program '$name' in $PIN" "one of: $(cd "$PIN" && find . -maxdepth 1 -name '[cle]*' ! -name '*_table' -printf '%f ' | sed 's/ $//')"
+	local name=${1:-entry} frame ret
+	need_up
+	if [ "$DRY_RUN" != 1 ]; then
+		[ -e "$PIN/$name" ] || die "no program '$name' in $PIN" "one of: $(run_progs)"
+		bpftool prog show pinned "$PIN/$name" >/dev/null 2>&1 ||
+			die "'$name' is a map, not a program: only programs run" "one of: $(run_progs)"
+	fi
 	frame=$BPFLAB_RUN/tailcall-frame.bin
 	trace bpftool prog run pinned "$PIN/$name" data_in "$frame"
 	[ "$DRY_RUN" = 1 ] && return 0
@@ -163,30 +166,14 @@ cmd_run() {
 	fi
 }
 
-OPT_DEV="" OPT_JSON=0 ACTION="" RUN_PROG=""
-ARGS=()
-while [ $# -gt 0 ]; do
-	case "$1" in
-	--dev)
-		[ $# -ge 2 ] || usage_error "--dev needs an interface name"
-		OPT_DEV=$2 ARGS+=("$1" "$2")
-		shift
-		;;
-	--json) OPT_JSON=1 ARGS+=("$1") ;;
-	up | down | status | run)
-		[ -z "$ACTION" ] || usage_error "only one subcommand at a time"
-		ACTION=$1
-		;;
-	-*)
-		parse_common_opt "$1" || usage_error "unknown option '$1'"
-		ARGS+=("$1")
-		;;
-	*)
-		if [ "$ACTION" != run ] || [ -n "$RUN_PROG" ]; then usage_error "unknown argument '$1'"; fi
-		RUN_PROG=$1
-		;;
-	esac
-	shift
-done
-[ -n "$ACTION" ] || usage_error "missing subcommand"
-"cmd_$ACTION"
+# The programs pinned in the lab's directory (its maps are pinned next to them).
+run_progs() {
+	local f out=""
+	for f in "$PIN"/*; do
+		! bpftool prog show pinned "$f" >/dev/null 2>&1 || out+="${f##*/} "
+	done
+	echo "${out% }"
+}
+
+OPT_DEV=""
+lab_main "$@"

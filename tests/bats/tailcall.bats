@@ -11,8 +11,13 @@ FRAME="ff ff ff ff ff ff 02 00 00 00 00 01 08 00  45 00 00 1c 00 00 40 00 40 11 
 
 setup_file() {
 	bl_setup_names
-	export TC_NS="bltc-$BL_ID" TC_HOSTIF="btch$BL_ID" TC_PEERIF="btcp$BL_ID"
-	export TC_HOSTIP=198.19.61.1 TC_PEERIP=198.19.61.2
+	if [ -z "${BPFLAB_SANDBOX:-}" ]; then
+		# On the host the defaults may belong to a lab that is up: names of this run's own.
+		export TC_NS="bltc-$BL_ID" TC_HOSTIF="btch$BL_ID" TC_PEERIF="btcp$BL_ID"
+		export TC_HOSTIP=198.19.61.1 TC_PEERIP=198.19.61.2
+	fi
+	# In the sandbox the lab runs with its defaults; the tests name them here.
+	export T_NS=${TC_NS:-bpflab-tc} T_HOSTIF=${TC_HOSTIF:-bpflabtc0} T_PEERIP=${TC_PEERIP:-198.18.1.2}
 	export TAILCALL="$SCRIPTS/tailcall.sh" PINFILL="$BUILD/pinfill"
 	bl_frame "$BL_TMP/frame" "$FRAME"
 }
@@ -32,10 +37,12 @@ teardown() {
 	"$TAILCALL" down --dev "$BL_HOST" >/dev/null 2>&1 || true
 	rm -rf "$D"
 	rmdir "$BPFLAB_PIN" 2>/dev/null || true
-	# The kernel frees programs and maps asynchronously: let the next test's snapshot start clean.
-	# (programs only: listing maps opens each by id, a user reference that can race with the
-	# deferred flush of a prog array being freed)
-	bl_wait_for 10 sh -c '! bpftool prog list | grep -qE "name (classifier_[0-2]|entry|loop_start|loop_self|xdp_count) "' || true
+	# On the host, the kernel frees programs and maps asynchronously: let the next test's
+	# snapshot start clean. (programs only: listing maps opens each by id, a user reference
+	# that can race with the deferred flush of a prog array being freed.) In the sandbox the
+	# snapshot holds no global ids, and other runs' programs have these names too.
+	[ -n "${BPFLAB_SANDBOX:-}" ] ||
+		bl_wait_for 10 sh -c '! bpftool prog list | grep -qE "name (classifier_[0-2]|entry|loop_start|loop_self|xdp_count) "' || true
 }
 
 # Load the object by hand, as the write-up does: every program and map pinned in $D.
@@ -115,14 +122,14 @@ flushed() {
 	[[ "$output" == *"entry returned 2"* ]]
 	P=$BPFLAB_PIN/tailcall
 	# The replies to our pings come in on the host veth and run entry -> ... -> classifier_2.
-	run ping -c 2 -W 1 -i 0.2 "$TC_PEERIP"
+	run ping -c 2 -W 1 -i 0.2 "$T_PEERIP"
 	[ "$status" != 0 ]
 	hits=$("$TAILCALL" status --json | jq -c '.hits')
 	for k in 0 1 2 3; do
 		[ "$(echo "$hits" | jq ".\"$k\"")" -ge 2 ]
 	done
 	"$PINFILL" del "$P/jmp_table" 2
-	ping -c 2 -W 1 -i 0.2 "$TC_PEERIP"
+	ping -c 2 -W 1 -i 0.2 "$T_PEERIP"
 	[ "$("$TAILCALL" run --json 2>/dev/null | jq .retval)" = 1 ]
 	hits2=$("$TAILCALL" status --json | jq -c '.hits')
 	# classifier_1 saw the new packets, classifier_2 (no longer in the table) did not.
@@ -135,11 +142,13 @@ flushed() {
 	bl_snapshot >"$BL_TMP/before"
 	"$TAILCALL" up
 	"$TAILCALL" up
+	bl_pinned_ids "$BPFLAB_PIN/tailcall" >"$BL_TMP/ids"
 	"$TAILCALL" run loop_start | grep -q 'returned 33'
 	"$TAILCALL" status | grep -q 'classifier_2'
 	"$TAILCALL" down
 	"$TAILCALL" down
 	bl_assert_same_state "$BL_TMP/before"
+	bl_assert_ids_gone "$BL_TMP/ids"
 }
 
 @test "--dev: an existing clsact qdisc and its other filters are left alone by down" {
@@ -176,7 +185,7 @@ flushed() {
 	[ "$status" = 0 ]
 	[[ "$output" == *"+ bpftool prog loadall $BUILD/tailcall.bpf.o $BPFLAB_PIN/tailcall pinmaps $BPFLAB_PIN/tailcall"* ]]
 	[[ "$output" == *"+ $PINFILL fill $BPFLAB_PIN/tailcall/jmp_table $BPFLAB_PIN/tailcall classifier_%d"* ]]
-	[[ "$output" == *"+ tc filter add dev $TC_HOSTIF ingress pref 49 handle 1 bpf direct-action pinned $BPFLAB_PIN/tailcall/entry"* ]]
+	[[ "$output" == *"+ tc filter add dev $T_HOSTIF ingress pref 49 handle 1 bpf direct-action pinned $BPFLAB_PIN/tailcall/entry"* ]]
 	bl_assert_same_state "$BL_TMP/before"
 }
 
@@ -195,6 +204,40 @@ flushed() {
 	[ "$status" = 1 ]
 	[[ "$output" == *"device 'nosuchdev0' does not exist"* ]]
 	[ ! -e "$BPFLAB_PIN/tailcall" ]
+}
+
+@test "errors: TC_PREF -1, 0 (with --dev: 'every filter' to tc), empty or huge is refused before anything is made" {
+	bl_snapshot >"$BL_TMP/before"
+	local v
+	for v in -1 0 65536 4x; do
+		TC_PREF=$v run "$TAILCALL" up
+		[ "$status" = 2 ]
+		[ "${lines[0]}" = "tailcall.sh: error: TC_PREF='$v' is out of range" ]
+		[ "${lines[1]}" = "Hint: a whole number from 1 to 65535" ]
+	done
+	TC_PREF=0 run "$TAILCALL" up --dev lo
+	[ "$status" = 2 ]
+	[[ "$output" == *"TC_PREF='0' is out of range"* ]]
+	TC_PREF=0 run "$TAILCALL" down --dev lo
+	[ "$status" = 2 ]
+	TC_PREF='' run "$TAILCALL" up
+	[ "$status" != 0 ]
+	[[ "$output" == *"TC_PREF is set but empty"* ]]
+	bl_assert_same_state "$BL_TMP/before"
+}
+
+@test "errors: run of a map (jmp_table) or of no such program: one clear line and the programs there" {
+	"$TAILCALL" up
+	run "$TAILCALL" run jmp_table
+	[ "$status" = 1 ]
+	[ "${lines[0]}" = "tailcall.sh: error: 'jmp_table' is a map, not a program: only programs run" ]
+	[ "${lines[1]}" = "Hint: one of: classifier_0 classifier_1 classifier_2 entry loop_self loop_start" ]
+	run "$TAILCALL" run nosuch
+	[ "$status" = 1 ]
+	[ "${lines[0]}" = "tailcall.sh: error: no program 'nosuch' in $BPFLAB_PIN/tailcall" ]
+	run "$TAILCALL" run entry extra
+	[ "$status" = 2 ]
+	[[ "$output" == *"'run' takes 0 to 1 argument(s), got 2"*Usage:* ]]
 }
 
 # ---- pinfill
