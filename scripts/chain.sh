@@ -15,11 +15,11 @@ LAB=chain
 # shellcheck source=scripts/lib/lab.sh
 . "$(dirname "$0")/lib/lab.sh"
 
-CHAIN_NS=${CHAIN_NS:-bpflab-ch}
-CHAIN_HOSTIF=${CHAIN_HOSTIF:-bpflabch0}
-CHAIN_PEERIF=${CHAIN_PEERIF:-bpflabch1}
-CHAIN_HOSTIP=${CHAIN_HOSTIP:-198.18.2.1}
-CHAIN_PEERIP=${CHAIN_PEERIP:-198.18.2.2}
+LAB_SUBCMDS="up down list add:2-3 del:1"
+LAB_LOCKED="up down add del"
+LAB_JSON=1
+LAB_UP_PINS="xdp_root"
+lab_topology CHAIN bpflab-ch bpflabch0 bpflabch1 198.18.2.1 198.18.2.2
 SLOTS=32
 ACTIONS=(aborted drop pass tx redirect)
 
@@ -60,16 +60,15 @@ P_ROOT=$PIN/xdp_root
 # The maps every member shares with the root (by name, as bpftool wants them).
 SHARED_MAPS=(root_array chain_cfg chain_runs xdpcap_hook)
 
-is_up() {
-	state_load && [ "${COMPLETE:-0}" = 1 ] && [ -e "$P_ROOT" ]
-}
-
-need_up() {
-	is_up || die "the chain lab is not up" "run: $PROG up"
+lab_option() {
+	case "$1" in
+	--dev) lab_optarg "$@" && OPT_DEV=$2 ;;
+	--continue-on) lab_optarg "$@" && OPT_CONTINUE=$2 && continue_mask "$2" >/dev/null ;;
+	*) return 1 ;;
+	esac
 }
 
 cmd_up() {
-	need_root up "${ARGS[@]}"
 	check_prereq bpftool:bpftool ip:iproute2 jq:jq sysctl:procps
 	check_btf
 	check_bpffs
@@ -81,6 +80,7 @@ cmd_up() {
 	run mkdir -p "$PIN/slots"
 	# pinmaps: root_array, chain_cfg, chain_runs and xdpcap_hook, pinned by map name.
 	run bpftool prog load "$OBJ_ROOT" "$P_ROOT" pinmaps "$PIN"
+	[ "$DRY_RUN" = 1 ] || state_set XDP_ID "$(pinned_id prog "$P_ROOT")"
 	# run_cnt of the root in `bpftool prog show` (members are counted in chain_runs).
 	bpf_stats_enable "$PIN"
 	xdp_attach "$P_ROOT" "$DEV"
@@ -98,11 +98,10 @@ cmd_up() {
 }
 
 cmd_down() {
-	need_root down "${ARGS[@]}"
 	check_prereq bpftool:bpftool ip:iproute2 jq:jq
 	local had_state=0
 	lab_down_begin && had_state=1
-	xdp_detach_if_ours "${DEV:-}" "$P_ROOT" "${XDP_MODE:-}"
+	xdp_detach_if_ours "${DEV:-}" "$P_ROOT" "${XDP_MODE:-}" "${XDP_ID:-}"
 	bpf_stats_restore "$PIN"
 	lab_down_finish "$had_state" "$PIN/root_array" "$PIN/xdpcap_hook"
 }
@@ -149,11 +148,9 @@ pinned_progs() { # DIR
 	return 0
 }
 
-cmd_add() {
-	need_root add "${POS[@]}" "${ARGS[@]}"
+cmd_add() { # SLOT OBJ [PROG]
 	check_prereq bpftool:bpftool jq:jq
-	[[ "${#POS[@]}" =~ ^[23]$ ]] || usage_error "add needs SLOT OBJ [PROG]"
-	local slot=${POS[0]} obj=${POS[1]} name=${POS[2]:-} dir mask m progs
+	local slot=$1 obj=$2 name=${3:-} dir mask m progs
 	local -a reuse=()
 	check_slot "$slot"
 	slot=$((10#$slot))
@@ -196,11 +193,9 @@ cmd_add() {
 	trap - EXIT ERR INT TERM
 }
 
-cmd_del() {
-	need_root del "${POS[@]}" "${ARGS[@]}"
+cmd_del() { # SLOT
 	check_prereq bpftool:bpftool
-	[ "${#POS[@]}" = 1 ] || usage_error "del needs SLOT"
-	local slot=${POS[0]}
+	local slot=$1
 	check_slot "$slot"
 	need_up
 	run "$PINFILL" del "$PIN/root_array" "$((10#$slot))"
@@ -208,9 +203,8 @@ cmd_del() {
 }
 
 cmd_list() {
-	need_root list "${ARGS[@]}"
 	check_prereq bpftool:bpftool jq:jq
-	need_up
+	DRY_RUN=0 need_up # list only reads: not up is an error even with --dry-run
 	local slots runs cfg root out
 	trace "$PINFILL" list "$PIN/root_array"
 	slots=$("$PINFILL" --json list "$PIN/root_array")
@@ -235,40 +229,5 @@ cmd_list() {
 	echo "$out" | jq -r '["SLOT", "ID", "NAME", "RUNS", "CONTINUE_ON"], (.slots[] | [.slot, .id, .name, .runs, (.continue_on | join(",") | if . == "" then "-" else . end)]) | @tsv'
 }
 
-OPT_DEV="" OPT_JSON=0 OPT_CONTINUE="" ACTION=""
-ARGS=() POS=()
-while [ $# -gt 0 ]; do
-	case "$1" in
-	--dev)
-		[ $# -ge 2 ] || usage_error "--dev needs an interface name"
-		OPT_DEV=$2 ARGS+=("$1" "$2")
-		shift
-		;;
-	--continue-on)
-		[ $# -ge 2 ] || usage_error "--continue-on needs a list of actions"
-		OPT_CONTINUE=$2 ARGS+=("$1" "$2")
-		shift
-		;;
-	--json) OPT_JSON=1 ARGS+=("$1") ;;
-	-*)
-		parse_common_opt "$1" || usage_error "unknown option '$1'"
-		ARGS+=("$1")
-		;;
-	*)
-		if [ -z "$ACTION" ]; then
-			case "$1" in
-			up | add | del | list | down) ACTION=$1 ;;
-			*) usage_error "unknown subcommand '$1'" ;;
-			esac
-		else
-			case "$ACTION" in
-			add | del) POS+=("$1") ;;
-			*) usage_error "unknown argument '$1'" ;;
-			esac
-		fi
-		;;
-	esac
-	shift
-done
-[ -n "$ACTION" ] || usage_error "missing subcommand"
-"cmd_$ACTION"
+OPT_DEV="" OPT_CONTINUE=""
+lab_main "$@"
