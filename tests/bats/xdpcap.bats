@@ -40,11 +40,19 @@ setup_file() {
 	# program. In a directory of its own: the lab 2 test brings the real lab up in $BPFLAB_PIN/lab2.
 	bpftool prog load "$BUILD/xdp_drop_ping.bpf.o" "$PROG" pinmaps "$XDIR"
 	bpftool net attach xdpdrv pinned "$PROG" dev "$BL_HOST"
-	# Lab 2 with names of its own (like tests/bats/lab2.bats); --dev uses the test veth.
-	export LAB2_NS="blx2-$BL_ID" LAB2_HOSTIF="blx2h$BL_ID" LAB2_PEERIF="blx2p$BL_ID"
-	export LAB2_CGROUP_NAME="bpflab-xc-$BL_ID"
-	export CHAIN_NS="blc-$BL_ID" CHAIN_HOSTIF="blch$BL_ID" CHAIN_PEERIF="blcp$BL_ID"
-	export CHAIN_HOSTIP=198.18.94.1 CHAIN_PEERIP=198.18.94.2
+	# Lab 2 (--dev uses the test veth) and the chain lab: on the host with names of their own
+	# (the defaults may be labs that are up); in the sandbox with their defaults.
+	if [ -z "${BPFLAB_SANDBOX:-}" ]; then
+		export LAB2_NS="blx2-$BL_ID" LAB2_HOSTIF="blx2h$BL_ID" LAB2_PEERIF="blx2p$BL_ID"
+		export LAB2_CGROUP_NAME="bpflab-xc-$BL_ID"
+		export CHAIN_NS="blc-$BL_ID" CHAIN_HOSTIF="blch$BL_ID" CHAIN_PEERIF="blcp$BL_ID"
+		export CHAIN_HOSTIP=198.18.94.1 CHAIN_PEERIP=198.18.94.2
+	fi
+}
+
+setup() {
+	# The chain lab's defaults, for the tests (not exported: the lab uses its own).
+	: "${CHAIN_NS:=bpflab-ch}" "${CHAIN_HOSTIP:=198.18.2.1}" "${CHAIN_PEERIP:=198.18.2.2}"
 }
 
 teardown_file() {
