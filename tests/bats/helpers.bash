@@ -169,12 +169,16 @@ bl_prompts_at_least() { [ "$(bl_prompts "$1")" -ge "$2" ]; }
 # Runs `SCRIPT --step ARGS... up`, answers the first N prompts, waits until prompt N+1 is
 # printed (the script is then blocked reading its answer, after N commands), and sends it
 # SIGNAL. Returns 1 if up finished before prompt N+1 (N is past its last command).
+# The script must end from the signal itself: the answers stay open until it has (an EOF
+# would read as 'q' and roll back too), and it starts with SIGINT at its default, because a
+# background job of a non-interactive shell ignores SIGINT and bash cannot trap what it
+# inherited ignored.
 bl_kill_up_at_step() { # SCRIPT N SIGNAL [ARGS...]
 	local script=$1 n=$2 sig=$3 pid rc=0
 	shift 3
 	rm -f "$BL_TMP/answers" "$BL_TMP/step.err"
 	mkfifo "$BL_TMP/answers"
-	"$script" --step "$@" up <"$BL_TMP/answers" >/dev/null 2>"$BL_TMP/step.err" 3>&- &
+	env --default-signal=INT "$script" --step "$@" up <"$BL_TMP/answers" >/dev/null 2>"$BL_TMP/step.err" 3>&- &
 	pid=$!
 	exec 6>"$BL_TMP/answers"
 	# read(1) on a fifo takes one line per prompt: the answers are consumed one at a time.
@@ -185,6 +189,11 @@ bl_kill_up_at_step() { # SCRIPT N SIGNAL [ARGS...]
 		kill -9 "$pid" 2>/dev/null || true
 		echo "bl_kill_up_at_step: prompt $((n + 1)) never came" >&2
 		rc=1
+	fi
+	if [ "$rc" = 0 ] && ! bl_wait_for 30 sh -c "! kill -0 $pid 2>/dev/null"; then
+		kill -9 "$pid" 2>/dev/null || true
+		echo "bl_kill_up_at_step: SIG$sig did not end the script" >&2
+		rc=2
 	fi
 	exec 6>&-
 	wait "$pid" 2>/dev/null || true
