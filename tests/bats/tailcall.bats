@@ -129,6 +129,9 @@ flushed() {
 		[ "$(echo "$hits" | jq ".\"$k\"")" -ge 2 ]
 	done
 	"$PINFILL" del "$P/jmp_table" 2
+	# The counts to compare with are taken after the del: until then the peer's own traffic
+	# (IPv6 MLD and router solicitations) may still run classifier_2.
+	hits=$("$TAILCALL" status --json | jq -c '.hits')
 	ping -c 2 -W 1 -i 0.2 "$T_PEERIP"
 	[ "$("$TAILCALL" run --json 2>/dev/null | jq .retval)" = 1 ]
 	hits2=$("$TAILCALL" status --json | jq -c '.hits')
@@ -238,6 +241,114 @@ flushed() {
 	run "$TAILCALL" run entry extra
 	[ "$status" = 2 ]
 	[[ "$output" == *"'run' takes 0 to 1 argument(s), got 2"*Usage:* ]]
+}
+
+# ---- faults: interrupted up, objects gone under the lab, --dry-run parity
+
+# Fails unless --dev device $BL_HOST carries no clsact qdisc and no ingress filter.
+no_tc_on_test_dev() {
+	[ -z "$(tc filter show dev "$BL_HOST" ingress 2>/dev/null)" ] && ! tc qdisc show dev "$BL_HOST" | grep -q clsact
+}
+
+@test "interrupted up: SIGKILL after each command of up, then down leaves nothing (every kill point)" {
+	local n=0
+	bl_snapshot >"$BL_TMP/before"
+	while bl_kill_up_at_step "$TAILCALL" "$n" KILL; do
+		bl_pinned_ids "$BPFLAB_PIN/tailcall" >"$BL_TMP/ids"
+		"$TAILCALL" down >/dev/null 2>&1
+		bl_assert_same_state "$BL_TMP/before" || { echo "left behind after a kill at command $n" >&2; return 1; }
+		[ ! -s "$BL_TMP/ids" ] || bl_assert_ids_gone "$BL_TMP/ids"
+		n=$((n + 1))
+	done
+	"$TAILCALL" down >/dev/null 2>&1
+	echo "# tailcall: $n kill points covered" >&3
+	[ "$n" -ge 17 ]
+	bl_assert_same_state "$BL_TMP/before"
+}
+
+@test "interrupted up --dev: SIGKILL after each command, then down leaves no qdisc or filter on the device" {
+	local n=0
+	bl_topology_up 198.19.63.1 198.19.63.2
+	bl_snapshot >"$BL_TMP/before"
+	while bl_kill_up_at_step "$TAILCALL" "$n" KILL --dev "$BL_HOST"; do
+		"$TAILCALL" down >/dev/null 2>&1
+		no_tc_on_test_dev || { echo "tc left on $BL_HOST after a kill at command $n" >&2; return 1; }
+		bl_assert_same_state "$BL_TMP/before" || { echo "left behind after a kill at command $n" >&2; return 1; }
+		n=$((n + 1))
+	done
+	"$TAILCALL" down >/dev/null 2>&1
+	no_tc_on_test_dev
+	echo "# tailcall --dev: $n kill points covered" >&3
+	[ "$n" -ge 6 ]
+	bl_topology_down
+}
+
+@test "interrupted up: SIGINT and SIGTERM roll back by themselves (3 kill points each)" {
+	local n sig
+	bl_snapshot >"$BL_TMP/before"
+	for sig in INT TERM; do
+		for n in 5 13 16; do
+			bl_kill_up_at_step "$TAILCALL" "$n" "$sig"
+			grep -q 'rolling back' "$BL_TMP/step.err"
+			bl_assert_same_state "$BL_TMP/before" || { echo "SIG$sig at command $n left this" >&2; return 1; }
+		done
+	done
+	run "$TAILCALL" down
+	[[ "$output" == *"tailcall was not up"* ]]
+}
+
+@test "gone: down after 'ip link del' of the host veth, or 'ip netns del', says so and leaves nothing" {
+	bl_snapshot >"$BL_TMP/before"
+	"$TAILCALL" up
+	bl_pinned_ids "$BPFLAB_PIN/tailcall" >"$BL_TMP/ids"
+	ip link del "$T_HOSTIF"
+	run "$TAILCALL" down
+	[ "$status" = 0 ]
+	[[ "$output" == *"device $T_HOSTIF was already gone"* ]]
+	bl_assert_same_state "$BL_TMP/before"
+	bl_assert_ids_gone "$BL_TMP/ids"
+	"$TAILCALL" up
+	bl_pinned_ids "$BPFLAB_PIN/tailcall" >"$BL_TMP/ids"
+	ip netns del "$T_NS"
+	run "$TAILCALL" down
+	[ "$status" = 0 ]
+	[[ "$output" == *"network namespace $T_NS was already gone"* ]]
+	bl_assert_same_state "$BL_TMP/before"
+	bl_assert_ids_gone "$BL_TMP/ids"
+	# --dev on a device that went away: nothing of ours is left on it to remove.
+	bl_topology_up 198.19.63.1 198.19.63.2
+	"$TAILCALL" up --dev "$BL_HOST"
+	bl_topology_down
+	run "$TAILCALL" down
+	[ "$status" = 0 ]
+	bl_assert_same_state "$BL_TMP/before"
+}
+
+# The commands `down` shows (the "+ " trace lines), with --dry-run or for real.
+down_trace() { # [--dry-run]
+	"$TAILCALL" "$@" down 2>&1 | grep '^+ ' || true
+}
+
+@test "--dry-run down prints exactly what down runs: up, up --dev, a killed up, not up" {
+	"$TAILCALL" up
+	dry=$(down_trace --dry-run)
+	[ "$(down_trace)" = "$dry" ]
+	[[ "$dry" == *"+ ip netns del $T_NS"* ]]
+	bl_topology_up 198.19.63.1 198.19.63.2
+	tc qdisc add dev "$BL_HOST" clsact
+	"$TAILCALL" up --dev "$BL_HOST"
+	dry=$(down_trace --dry-run)
+	[ "$(down_trace)" = "$dry" ]
+	[[ "$dry" == *"+ tc filter del dev $BL_HOST ingress pref 49 handle 1 bpf"* ]]
+	bl_topology_down
+	bl_kill_up_at_step "$TAILCALL" 14 KILL
+	dry=$(down_trace --dry-run)
+	[ "$(down_trace)" = "$dry" ]
+	[[ "$dry" == *"pinfill clear $BPFLAB_PIN/tailcall/jmp_table"* ]]
+	run "$TAILCALL" --dry-run down
+	[ "$status" = 0 ]
+	[[ "$output" == *"tailcall was not up"* ]]
+	[ -z "$(down_trace --dry-run)" ]
 }
 
 # ---- pinfill
