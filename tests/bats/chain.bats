@@ -343,3 +343,82 @@ stats_released() { # BEFORE HOLDERS_BEFORE
 	[ ! -e "$mine" ] || { echo "bpf stats holder left: $mine" >&2; return 1; }
 	[ -n "$2" ] || [ -n "$(stats_holders)" ] || [ "$(sysctl -n kernel.bpf_stats_enabled)" = "$1" ]
 }
+
+@test "interrupted up: SIGKILL after each command of up, then down leaves nothing, stats switch included" {
+	local n=0 before_stats holders_before
+	before_stats=$(sysctl -n kernel.bpf_stats_enabled) holders_before=$(stats_holders)
+	bl_snapshot >"$BL_TMP/before"
+	while bl_kill_up_at_step "$CHAIN" "$n" KILL; do
+		bl_pinned_ids "$P" >"$BL_TMP/ids"
+		"$CHAIN" down >/dev/null 2>&1
+		bl_assert_same_state "$BL_TMP/before" || { echo "left behind after a kill at command $n" >&2; return 1; }
+		[ ! -s "$BL_TMP/ids" ] || bl_assert_ids_gone "$BL_TMP/ids"
+		stats_released "$before_stats" "$holders_before" || { echo "stats switch held after a kill at command $n" >&2; return 1; }
+		n=$((n + 1))
+	done
+	"$CHAIN" down >/dev/null 2>&1
+	echo "# chain: $n kill points covered" >&3
+	[ "$n" -ge 15 ]
+	bl_assert_same_state "$BL_TMP/before"
+}
+
+@test "interrupted up: SIGINT and SIGTERM roll back by themselves (3 kill points each)" {
+	local n sig before_stats holders_before
+	before_stats=$(sysctl -n kernel.bpf_stats_enabled) holders_before=$(stats_holders)
+	bl_snapshot >"$BL_TMP/before"
+	for sig in INT TERM; do
+		for n in 5 13 14; do
+			bl_kill_up_at_step "$CHAIN" "$n" "$sig"
+			grep -q 'rolling back' "$BL_TMP/step.err"
+			bl_assert_same_state "$BL_TMP/before" || { echo "SIG$sig at command $n left this" >&2; return 1; }
+			stats_released "$before_stats" "$holders_before"
+		done
+	done
+}
+
+@test "gone: down after 'ip link del' of the host veth, or 'ip netns del', says so and leaves nothing" {
+	local before_stats holders_before
+	before_stats=$(sysctl -n kernel.bpf_stats_enabled) holders_before=$(stats_holders)
+	bl_snapshot >"$BL_TMP/before"
+	"$CHAIN" up
+	"$CHAIN" add 1 "$BUILD/xdp_count.bpf.o"
+	bl_pinned_ids "$P" >"$BL_TMP/ids"
+	ip link del "$CHAIN_HOSTIF"
+	run "$CHAIN" down
+	[ "$status" = 0 ]
+	[[ "$output" == *"device $CHAIN_HOSTIF was already gone"* ]]
+	bl_assert_same_state "$BL_TMP/before"
+	bl_assert_ids_gone "$BL_TMP/ids"
+	stats_released "$before_stats" "$holders_before"
+	"$CHAIN" up
+	bl_pinned_ids "$P" >"$BL_TMP/ids"
+	ip netns del "$CHAIN_NS"
+	run "$CHAIN" down
+	[ "$status" = 0 ]
+	[[ "$output" == *"network namespace $CHAIN_NS was already gone"* ]]
+	bl_assert_same_state "$BL_TMP/before"
+	bl_assert_ids_gone "$BL_TMP/ids"
+	stats_released "$before_stats" "$holders_before"
+}
+
+# The commands `down` shows (the "+ " trace lines), with --dry-run or for real.
+down_trace() { # [--dry-run]
+	"$CHAIN" "$@" down 2>&1 | grep '^+ ' || true
+}
+
+@test "--dry-run down prints exactly what down runs: up with members, a killed up, not up" {
+	"$CHAIN" up
+	"$CHAIN" add 1 "$BUILD/xdp_count.bpf.o"
+	dry=$(down_trace --dry-run)
+	[ "$(down_trace)" = "$dry" ]
+	[[ "$dry" == *"+ bpftool net detach xdpdrv dev $CHAIN_HOSTIF"* ]]
+	[[ "$dry" == *"pinfill clear $P/root_array"* ]]
+	bl_kill_up_at_step "$CHAIN" 14 KILL
+	dry=$(down_trace --dry-run)
+	[ "$(down_trace)" = "$dry" ]
+	[[ "$dry" == *"+ ip netns del $CHAIN_NS"* ]]
+	run "$CHAIN" --dry-run down
+	[ "$status" = 0 ]
+	[[ "$output" == *"chain was not up"* ]]
+	[ -z "$(down_trace --dry-run)" ]
+}
