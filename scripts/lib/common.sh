@@ -279,18 +279,21 @@ xdp_attached_mode() {
 # lose files), and stays on that one file system.
 pins_remove() { # DIR
 	local top
-	[ -d "$1" ] || return 0
-	if [ "$(stat -f -c %T "$1")" != bpf_fs ]; then
-		warn "$1 is not on bpffs: not removing it (it holds no pins of bpflab)"
-		return 0
-	fi
-	trace rm -r "$1"
-	if [ "$DRY_RUN" != 1 ]; then
-		step_pause
-		find "$1" -xdev -depth \( -type d -o -type f \) -delete 2>/dev/null || true
-	fi
-	# The shared top directory goes too when it is empty and no other lab run is using it.
 	top=$(dirname "$1")
+	if [ -d "$1" ]; then
+		if [ "$(stat -f -c %T "$1")" != bpf_fs ]; then
+			warn "$1 is not on bpffs: not removing it (it holds no pins of bpflab)"
+			return 0
+		fi
+		trace rm -r "$1"
+		if [ "$DRY_RUN" != 1 ]; then
+			step_pause
+			find "$1" -xdev -depth \( -type d -o -type f \) -delete 2>/dev/null || true
+		fi
+	fi
+	# The shared top directory goes too when it is empty and no other lab run is using it
+	# (also when DIR was already gone: removed by hand, say).
+	[ -d "$top" ] && [ "$(stat -f -c %T "$top")" = bpf_fs ] || return 0
 	if [ -z "$(find "$top" -mindepth 1 -maxdepth 1 ! -path "$1" 2>/dev/null)" ] && lab_alone; then
 		run_quiet rmdir "$top"
 	fi
