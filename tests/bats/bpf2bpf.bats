@@ -307,3 +307,76 @@ tcp_connect_fixed() { # 4|6 ADDR S C
 	[ "$status" -eq 0 ]
 	bl_wait_for 5 bl_assert_same_state "$BL_TMP/before" >/dev/null 2>&1 || bl_assert_same_state "$BL_TMP/before"
 }
+
+# ---- faults: interrupted up, pins gone, --dry-run parity. Each starts from the lab down
+# (the lab of the file is down by now; with bats --filter it may not be).
+
+@test "interrupted up: SIGKILL after each command of up (probes included), then down leaves nothing" {
+	local n=0
+	"$BPF2BPF" down >/dev/null 2>&1
+	bl_snapshot >"$BL_TMP/before"
+	while bl_kill_up_at_step "$BPF2BPF" "$n" KILL; do
+		bl_pinned_ids "$PIN" >"$BL_TMP/kill_ids"
+		"$BPF2BPF" down >/dev/null 2>&1
+		bl_assert_same_state "$BL_TMP/before" || { echo "left behind after a kill at command $n" >&2; return 1; }
+		[ ! -s "$BL_TMP/kill_ids" ] || bl_assert_ids_gone "$BL_TMP/kill_ids"
+		n=$((n + 1))
+	done
+	"$BPF2BPF" down >/dev/null 2>&1
+	echo "# bpf2bpf: $n kill points covered" >&3
+	[ "$n" -ge 7 ]
+	bl_assert_same_state "$BL_TMP/before"
+}
+
+@test "interrupted up: SIGINT and SIGTERM roll back by themselves (2 kill points each)" {
+	local n sig
+	"$BPF2BPF" down >/dev/null 2>&1
+	bl_snapshot >"$BL_TMP/before"
+	for sig in INT TERM; do
+		for n in 3 7; do
+			bl_kill_up_at_step "$BPF2BPF" "$n" "$sig"
+			grep -q 'rolling back' "$BL_TMP/step.err"
+			bl_assert_same_state "$BL_TMP/before" || { echo "SIG$sig at command $n left this" >&2; return 1; }
+		done
+	done
+}
+
+@test "gone: down after a link pin or the whole pin dir was removed by hand finishes and leaves nothing" {
+	"$BPF2BPF" down >/dev/null 2>&1
+	bl_snapshot >"$BL_TMP/before"
+	"$BPF2BPF" up >/dev/null
+	bl_pinned_ids "$PIN" >"$BL_TMP/gone_ids"
+	rm "$PIN/link_out"
+	run "$BPF2BPF" down
+	[ "$status" -eq 0 ]
+	bl_assert_same_state "$BL_TMP/before"
+	bl_assert_ids_gone "$BL_TMP/gone_ids"
+	"$BPF2BPF" up >/dev/null
+	bl_pinned_ids "$PIN" >"$BL_TMP/gone_ids"
+	rm -r "$PIN"
+	run "$BPF2BPF" down
+	[ "$status" -eq 0 ]
+	bl_assert_same_state "$BL_TMP/before"
+	bl_assert_ids_gone "$BL_TMP/gone_ids"
+}
+
+# The commands `down` shows (the "+ " trace lines), with --dry-run or for real.
+down_trace() { # [--dry-run]
+	"$BPF2BPF" "$@" down 2>&1 | grep '^+ ' || true
+}
+
+@test "--dry-run down prints exactly what down runs: up, a killed up, not up" {
+	"$BPF2BPF" down >/dev/null 2>&1
+	"$BPF2BPF" up >/dev/null
+	dry=$(down_trace --dry-run)
+	[ "$(down_trace)" = "$dry" ]
+	[[ "$dry" == *"+ rm -f $PIN/link_out"* ]]
+	bl_kill_up_at_step "$BPF2BPF" 7 KILL
+	dry=$(down_trace --dry-run)
+	[ "$(down_trace)" = "$dry" ]
+	[[ "$dry" == *"+ rm -r $PIN"* ]]
+	run "$BPF2BPF" --dry-run down
+	[ "$status" -eq 0 ]
+	[[ "$output" == *"bpf2bpf was not up"* ]]
+	[ -z "$(down_trace --dry-run)" ]
+}
