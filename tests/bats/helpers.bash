@@ -208,12 +208,20 @@ bl_no_netns() { # NAME
 # SIGKILL `SCRIPT --step ARGS... up` after each of its commands in turn (kill point 0, 1, ...
 # until up finishes first); after each, `SCRIPT ARGS... down` must leave the state of snapshot
 # file BEFORE. Prints "# LABEL: N kill points covered" to the TAP stream; fails below MIN.
+# Optional, set for the call: BL_KILL_PINS=DIR also checks that every id pinned under DIR at
+# the kill point is gone after down (bl_pinned_ids); BL_KILL_CHECK=FUNCTION runs after each
+# down for what the lab alone makes (e.g. a global switch, tc on a --dev device).
 bl_assert_every_kill_point() { # LABEL MIN BEFORE SCRIPT [ARGS...]
 	local label=$1 min=$2 before=$3 script=$4 n=0
 	shift 4
 	while bl_kill_up_at_step "$script" "$n" KILL "$@"; do
+		[ -z "${BL_KILL_PINS:-}" ] || bl_pinned_ids "$BL_KILL_PINS" >"$BL_TMP/kill.ids"
 		"$script" "$@" down >/dev/null 2>&1
 		bl_assert_same_state "$before" || { echo "$label: left behind after a kill at command $n" >&2; return 1; }
+		if [ -n "${BL_KILL_PINS:-}" ] && [ -s "$BL_TMP/kill.ids" ]; then
+			bl_assert_ids_gone "$BL_TMP/kill.ids" || { echo "$label: ids left after a kill at command $n" >&2; return 1; }
+		fi
+		[ -z "${BL_KILL_CHECK:-}" ] || "$BL_KILL_CHECK" || { echo "$label: $BL_KILL_CHECK failed after a kill at command $n" >&2; return 1; }
 		n=$((n + 1))
 	done
 	"$script" "$@" down >/dev/null 2>&1
