@@ -312,20 +312,9 @@ tcp_connect_fixed() { # 4|6 ADDR S C
 # (the lab of the file is down by now; with bats --filter it may not be).
 
 @test "interrupted up: SIGKILL after each command of up (probes included), then down leaves nothing" {
-	local n=0
 	"$BPF2BPF" down >/dev/null 2>&1
 	bl_snapshot >"$BL_TMP/before"
-	while bl_kill_up_at_step "$BPF2BPF" "$n" KILL; do
-		bl_pinned_ids "$PIN" >"$BL_TMP/kill_ids"
-		"$BPF2BPF" down >/dev/null 2>&1
-		bl_assert_same_state "$BL_TMP/before" || { echo "left behind after a kill at command $n" >&2; return 1; }
-		[ ! -s "$BL_TMP/kill_ids" ] || bl_assert_ids_gone "$BL_TMP/kill_ids"
-		n=$((n + 1))
-	done
-	"$BPF2BPF" down >/dev/null 2>&1
-	echo "# bpf2bpf: $n kill points covered" >&3
-	[ "$n" -ge 7 ]
-	bl_assert_same_state "$BL_TMP/before"
+	BL_KILL_PINS=$PIN bl_assert_every_kill_point bpf2bpf 7 "$BL_TMP/before" "$BPF2BPF"
 }
 
 @test "interrupted up: SIGINT and SIGTERM roll back by themselves (2 kill points each)" {

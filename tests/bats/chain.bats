@@ -345,22 +345,14 @@ stats_released() { # BEFORE HOLDERS_BEFORE
 }
 
 @test "interrupted up: SIGKILL after each command of up, then down leaves nothing, stats switch included" {
-	local n=0 before_stats holders_before
-	before_stats=$(sysctl -n kernel.bpf_stats_enabled) holders_before=$(stats_holders)
+	sysctl -n kernel.bpf_stats_enabled >"$BL_TMP/stats.before"
+	stats_holders >"$BL_TMP/holders.before"
 	bl_snapshot >"$BL_TMP/before"
-	while bl_kill_up_at_step "$CHAIN" "$n" KILL; do
-		bl_pinned_ids "$P" >"$BL_TMP/ids"
-		"$CHAIN" down >/dev/null 2>&1
-		bl_assert_same_state "$BL_TMP/before" || { echo "left behind after a kill at command $n" >&2; return 1; }
-		[ ! -s "$BL_TMP/ids" ] || bl_assert_ids_gone "$BL_TMP/ids"
-		stats_released "$before_stats" "$holders_before" || { echo "stats switch held after a kill at command $n" >&2; return 1; }
-		n=$((n + 1))
-	done
-	"$CHAIN" down >/dev/null 2>&1
-	echo "# chain: $n kill points covered" >&3
-	[ "$n" -ge 15 ]
-	bl_assert_same_state "$BL_TMP/before"
+	BL_KILL_PINS=$P BL_KILL_CHECK=stats_released_since_start \
+		bl_assert_every_kill_point chain 15 "$BL_TMP/before" "$CHAIN"
 }
+
+stats_released_since_start() { stats_released "$(cat "$BL_TMP/stats.before")" "$(cat "$BL_TMP/holders.before")"; }
 
 @test "interrupted up: SIGINT and SIGTERM roll back by themselves (3 kill points each)" {
 	local n sig before_stats holders_before

@@ -251,35 +251,16 @@ no_tc_on_test_dev() {
 }
 
 @test "interrupted up: SIGKILL after each command of up, then down leaves nothing (every kill point)" {
-	local n=0
 	bl_snapshot >"$BL_TMP/before"
-	while bl_kill_up_at_step "$TAILCALL" "$n" KILL; do
-		bl_pinned_ids "$BPFLAB_PIN/tailcall" >"$BL_TMP/ids"
-		"$TAILCALL" down >/dev/null 2>&1
-		bl_assert_same_state "$BL_TMP/before" || { echo "left behind after a kill at command $n" >&2; return 1; }
-		[ ! -s "$BL_TMP/ids" ] || bl_assert_ids_gone "$BL_TMP/ids"
-		n=$((n + 1))
-	done
-	"$TAILCALL" down >/dev/null 2>&1
-	echo "# tailcall: $n kill points covered" >&3
-	[ "$n" -ge 17 ]
-	bl_assert_same_state "$BL_TMP/before"
+	BL_KILL_PINS=$BPFLAB_PIN/tailcall bl_assert_every_kill_point tailcall 17 "$BL_TMP/before" "$TAILCALL"
 }
 
 @test "interrupted up --dev: SIGKILL after each command, then down leaves no qdisc or filter on the device" {
-	local n=0
 	bl_topology_up 198.19.63.1 198.19.63.2
 	bl_snapshot >"$BL_TMP/before"
-	while bl_kill_up_at_step "$TAILCALL" "$n" KILL --dev "$BL_HOST"; do
-		"$TAILCALL" down >/dev/null 2>&1
-		no_tc_on_test_dev || { echo "tc left on $BL_HOST after a kill at command $n" >&2; return 1; }
-		bl_assert_same_state "$BL_TMP/before" || { echo "left behind after a kill at command $n" >&2; return 1; }
-		n=$((n + 1))
-	done
-	"$TAILCALL" down >/dev/null 2>&1
+	BL_KILL_PINS=$BPFLAB_PIN/tailcall BL_KILL_CHECK=no_tc_on_test_dev \
+		bl_assert_every_kill_point "tailcall --dev" 6 "$BL_TMP/before" "$TAILCALL" --dev "$BL_HOST"
 	no_tc_on_test_dev
-	echo "# tailcall --dev: $n kill points covered" >&3
-	[ "$n" -ge 6 ]
 	bl_topology_down
 }
 
