@@ -399,9 +399,13 @@ same_slots() { # MAP_PIN BEFORE_FILE
 	run "$PINFILL" del "$D/jmp_table" 2
 	[ "$status" = 1 ]
 	[[ "$output" == *"No such file or directory"*"already empty"* ]]
+	# A malformed KEY is a usage error (exit 2), a negative one too (not an option).
 	run "$PINFILL" set "$D/jmp_table" x1 "$D/classifier_1"
-	[ "$status" = 1 ]
+	[ "$status" = 2 ]
 	[[ "$output" == *"bad key 'x1'"* ]]
+	run "$PINFILL" set "$D/jmp_table" -1 "$D/classifier_1"
+	[ "$status" = 2 ]
+	[[ "$output" == *"bad key '-1'"* ]]
 	# fill is all or nothing: classifier_2 fits, the xdp program in 'slot' 1 does not.
 	mkdir "$D/mixed"
 	bpftool prog pin id "$(bpftool -j prog show pinned "$D/classifier_2" | jq .id)" "$D/mixed/p2"
