@@ -124,21 +124,30 @@ flushed() {
 	# The replies to our pings come in on the host veth and run entry -> ... -> classifier_2.
 	run ping -c 2 -W 1 -i 0.2 "$T_PEERIP"
 	[ "$status" != 0 ]
-	hits=$("$TAILCALL" status --json | jq -c '.hits')
-	for k in 0 1 2 3; do
-		[ "$(echo "$hits" | jq ".\"$k\"")" -ge 2 ]
-	done
+	# Wait for the counts (bounded), not for a time window: a reply can arrive after ping gave up.
+	bl_wait_for 20 hits_at_least 2 0 1 2 3
 	"$PINFILL" del "$P/jmp_table" 2
 	# The counts to compare with are taken after the del: until then the peer's own traffic
 	# (IPv6 MLD and router solicitations) may still run classifier_2.
 	hits=$("$TAILCALL" status --json | jq -c '.hits')
-	ping -c 2 -W 1 -i 0.2 "$T_PEERIP"
+	# -W bounds the wait for each reply; ping returns as soon as they are there.
+	ping -c 2 -W 10 -i 0.2 "$T_PEERIP"
 	[ "$("$TAILCALL" run --json 2>/dev/null | jq .retval)" = 1 ]
 	hits2=$("$TAILCALL" status --json | jq -c '.hits')
 	# classifier_1 saw the new packets, classifier_2 (no longer in the table) did not.
 	[ "$(echo "$hits2" | jq '."1"')" -gt "$(echo "$hits" | jq '."1"')" ]
 	[ "$(echo "$hits2" | jq '."2"')" = "$(echo "$hits" | jq '."2"')" ]
 	[ "$("$TAILCALL" status --json | jq .attached)" = true ]
+}
+
+# True when every hit counter KEY... is at least MIN.
+hits_at_least() { # MIN KEY...
+	local min=$1 hits k
+	shift
+	hits=$("$TAILCALL" status --json | jq -c '.hits')
+	for k in "$@"; do
+		[ "$(echo "$hits" | jq ".\"$k\"")" -ge "$min" ] || return 1
+	done
 }
 
 @test "cleanup: up; up; down; down leaves the kernel as it was (stats and loop too)" {
