@@ -222,7 +222,11 @@ cmd_down() {
 	lab_down_begin && had_state=1
 	# Removing a link pin drops the last reference to the link: that is the detach.
 	for l in "$P_LINK_OUT" "$P_LINK_IN"; do
-		[ ! -e "$l" ] || run_quiet rm -f "$l"
+		if [ -e "$l" ]; then
+			run_quiet rm -f "$l"
+		elif [ "${COMPLETE:-0}" = 1 ]; then
+			info "link pin $l was already gone (and the link with it)"
+		fi
 	done
 	lab_down_finish "$had_state"
 }

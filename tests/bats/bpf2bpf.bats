@@ -338,6 +338,7 @@ tcp_connect_fixed() { # 4|6 ADDR S C
 	rm "$PIN/link_out"
 	run "$BPF2BPF" down
 	[ "$status" -eq 0 ]
+	[[ "$output" == *"link pin $PIN/link_out was already gone"* ]]
 	bl_assert_same_state "$BL_TMP/before"
 	bl_assert_ids_gone "$BL_TMP/gone_ids"
 	"$BPF2BPF" up >/dev/null
@@ -345,6 +346,7 @@ tcp_connect_fixed() { # 4|6 ADDR S C
 	rm -r "$PIN"
 	run "$BPF2BPF" down
 	[ "$status" -eq 0 ]
+	[[ "$output" == *"link pin $PIN/link_in was already gone"* ]]
 	bl_assert_same_state "$BL_TMP/before"
 	bl_assert_ids_gone "$BL_TMP/gone_ids"
 }
