@@ -229,3 +229,29 @@ bl_assert_every_kill_point() { # LABEL MIN BEFORE SCRIPT [ARGS...]
 	[ "$n" -ge "$min" ] || { echo "$label: only $n kill points (expected at least $min)" >&2; return 1; }
 	bl_assert_same_state "$before"
 }
+
+# ---- faults under a lab that is up
+# BREAK... removes something under the lab as a user might (ip link del, ip netns del, rm of a
+# pin); then `SCRIPT down` must succeed, print SAYS, leave the state of snapshot file BEFORE,
+# and free every id that was pinned under PINS.
+bl_assert_down_after() { # BEFORE PINS SAYS SCRIPT BREAK...
+	local before=$1 pins=$2 says=$3 script=$4 out
+	shift 4
+	bl_pinned_ids "$pins" >"$BL_TMP/break.ids"
+	"$@"
+	out=$("$script" down 2>&1) || { echo "$out" >&2; echo "down failed after: $*" >&2; return 1; }
+	[[ "$out" == *"$says"* ]] || { echo "$out" >&2; echo "down did not say: $says" >&2; return 1; }
+	bl_assert_same_state "$before"
+	bl_assert_ids_gone "$BL_TMP/break.ids"
+}
+
+# `SCRIPT --dry-run down` must print exactly the commands (the "+ " lines) that `SCRIPT down`
+# then runs, lines matching the extended regexp SKIP left out (a global switch whose other
+# holders come and go in between). Prints those commands, for the test's own checks.
+bl_assert_dry_run_down() { # SCRIPT [SKIP]
+	local script=$1 skip=${2:-^$} dry real
+	dry=$("$script" --dry-run down 2>&1 | grep '^+ ' | grep -Ev "$skip") || true
+	real=$("$script" down 2>&1 | grep '^+ ' | grep -Ev "$skip") || true
+	[ "$dry" = "$real" ] || { diff -u <(echo "$dry") <(echo "$real") >&2; echo "--dry-run down (-) is not down (+)" >&2; return 1; }
+	echo "$dry"
+}
