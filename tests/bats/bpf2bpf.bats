@@ -334,40 +334,22 @@ tcp_connect_fixed() { # 4|6 ADDR S C
 	"$BPF2BPF" down >/dev/null 2>&1
 	bl_snapshot >"$BL_TMP/before"
 	"$BPF2BPF" up >/dev/null
-	bl_pinned_ids "$PIN" >"$BL_TMP/gone_ids"
-	rm "$PIN/link_out"
-	run "$BPF2BPF" down
-	[ "$status" -eq 0 ]
-	[[ "$output" == *"link pin $PIN/link_out was already gone"* ]]
-	bl_assert_same_state "$BL_TMP/before"
-	bl_assert_ids_gone "$BL_TMP/gone_ids"
+	bl_assert_down_after "$BL_TMP/before" "$PIN" "link pin $PIN/link_out was already gone" "$BPF2BPF" rm "$PIN/link_out"
 	"$BPF2BPF" up >/dev/null
-	bl_pinned_ids "$PIN" >"$BL_TMP/gone_ids"
-	rm -r "$PIN"
-	run "$BPF2BPF" down
-	[ "$status" -eq 0 ]
-	[[ "$output" == *"link pin $PIN/link_in was already gone"* ]]
-	bl_assert_same_state "$BL_TMP/before"
-	bl_assert_ids_gone "$BL_TMP/gone_ids"
-}
-
-# The commands `down` shows (the "+ " trace lines), with --dry-run or for real.
-down_trace() { # [--dry-run]
-	"$BPF2BPF" "$@" down 2>&1 | grep '^+ ' || true
+	bl_assert_down_after "$BL_TMP/before" "$PIN" "link pin $PIN/link_in was already gone" "$BPF2BPF" rm -r "$PIN"
 }
 
 @test "--dry-run down prints exactly what down runs: up, a killed up, not up" {
 	"$BPF2BPF" down >/dev/null 2>&1
 	"$BPF2BPF" up >/dev/null
-	dry=$(down_trace --dry-run)
-	[ "$(down_trace)" = "$dry" ]
+	dry=$(bl_assert_dry_run_down "$BPF2BPF")
 	[[ "$dry" == *"+ rm -f $PIN/link_out"* ]]
 	bl_kill_up_at_step "$BPF2BPF" 7 KILL
-	dry=$(down_trace --dry-run)
-	[ "$(down_trace)" = "$dry" ]
+	dry=$(bl_assert_dry_run_down "$BPF2BPF")
 	[[ "$dry" == *"+ rm -r $PIN"* ]]
 	run "$BPF2BPF" --dry-run down
 	[ "$status" -eq 0 ]
 	[[ "$output" == *"bpf2bpf was not up"* ]]
-	[ -z "$(down_trace --dry-run)" ]
+	dry=$(bl_assert_dry_run_down "$BPF2BPF")
+	[ -z "$dry" ]
 }

@@ -374,45 +374,29 @@ stats_released_since_start() { stats_released "$(cat "$BL_TMP/stats.before")" "$
 	bl_snapshot >"$BL_TMP/before"
 	"$CHAIN" up
 	"$CHAIN" add 1 "$BUILD/xdp_count.bpf.o"
-	bl_pinned_ids "$P" >"$BL_TMP/ids"
-	ip link del "$CHAIN_HOSTIF"
-	run "$CHAIN" down
-	[ "$status" = 0 ]
-	[[ "$output" == *"device $CHAIN_HOSTIF was already gone"* ]]
-	bl_assert_same_state "$BL_TMP/before"
-	bl_assert_ids_gone "$BL_TMP/ids"
+	bl_assert_down_after "$BL_TMP/before" "$P" "device $CHAIN_HOSTIF was already gone" "$CHAIN" ip link del "$CHAIN_HOSTIF"
 	stats_released "$before_stats" "$holders_before"
 	"$CHAIN" up
-	bl_pinned_ids "$P" >"$BL_TMP/ids"
-	ip netns del "$CHAIN_NS"
-	run "$CHAIN" down
-	[ "$status" = 0 ]
-	[[ "$output" == *"network namespace $CHAIN_NS was already gone"* ]]
-	bl_assert_same_state "$BL_TMP/before"
-	bl_assert_ids_gone "$BL_TMP/ids"
+	bl_assert_down_after "$BL_TMP/before" "$P" "network namespace $CHAIN_NS was already gone" "$CHAIN" ip netns del "$CHAIN_NS"
 	stats_released "$before_stats" "$holders_before"
 }
 
-# The commands `down` shows (the "+ " trace lines), with --dry-run or for real. Without the
-# stats switch: whether this down is the last holder depends on other runs (other sandboxes)
-# that may come and go between the two commands.
-down_trace() { # [--dry-run]
-	"$CHAIN" "$@" down 2>&1 | grep '^+ ' | grep -v 'kernel.bpf_stats_enabled=' || true
-}
+# Without the stats switch: whether a down is its last holder depends on other runs (other
+# sandboxes) that may come and go between --dry-run down and down.
+STATS_LINE='kernel\.bpf_stats_enabled='
 
 @test "--dry-run down prints exactly what down runs: up with members, a killed up, not up" {
 	"$CHAIN" up
 	"$CHAIN" add 1 "$BUILD/xdp_count.bpf.o"
-	dry=$(down_trace --dry-run)
-	[ "$(down_trace)" = "$dry" ]
+	dry=$(bl_assert_dry_run_down "$CHAIN" "$STATS_LINE")
 	[[ "$dry" == *"+ bpftool net detach xdpdrv dev $CHAIN_HOSTIF"* ]]
 	[[ "$dry" == *"pinfill clear $P/root_array"* ]]
 	bl_kill_up_at_step "$CHAIN" 14 KILL
-	dry=$(down_trace --dry-run)
-	[ "$(down_trace)" = "$dry" ]
+	dry=$(bl_assert_dry_run_down "$CHAIN" "$STATS_LINE")
 	[[ "$dry" == *"+ ip netns del $CHAIN_NS"* ]]
 	run "$CHAIN" --dry-run down
 	[ "$status" = 0 ]
 	[[ "$output" == *"chain was not up"* ]]
-	[ -z "$(down_trace --dry-run)" ]
+	dry=$(bl_assert_dry_run_down "$CHAIN" "$STATS_LINE")
+	[ -z "$dry" ]
 }

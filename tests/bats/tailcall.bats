@@ -290,21 +290,11 @@ no_tc_on_test_dev() {
 @test "gone: down after 'ip link del' of the host veth, or 'ip netns del', says so and leaves nothing" {
 	bl_snapshot >"$BL_TMP/before"
 	"$TAILCALL" up
-	bl_pinned_ids "$BPFLAB_PIN/tailcall" >"$BL_TMP/ids"
-	ip link del "$T_HOSTIF"
-	run "$TAILCALL" down
-	[ "$status" = 0 ]
-	[[ "$output" == *"device $T_HOSTIF was already gone"* ]]
-	bl_assert_same_state "$BL_TMP/before"
-	bl_assert_ids_gone "$BL_TMP/ids"
+	bl_assert_down_after "$BL_TMP/before" "$BPFLAB_PIN/tailcall" "device $T_HOSTIF was already gone" \
+		"$TAILCALL" ip link del "$T_HOSTIF"
 	"$TAILCALL" up
-	bl_pinned_ids "$BPFLAB_PIN/tailcall" >"$BL_TMP/ids"
-	ip netns del "$T_NS"
-	run "$TAILCALL" down
-	[ "$status" = 0 ]
-	[[ "$output" == *"network namespace $T_NS was already gone"* ]]
-	bl_assert_same_state "$BL_TMP/before"
-	bl_assert_ids_gone "$BL_TMP/ids"
+	bl_assert_down_after "$BL_TMP/before" "$BPFLAB_PIN/tailcall" "network namespace $T_NS was already gone" \
+		"$TAILCALL" ip netns del "$T_NS"
 	# --dev on a device that went away: nothing of ours is left on it to remove.
 	bl_topology_up 198.19.63.1 198.19.63.2
 	"$TAILCALL" up --dev "$BL_HOST"
@@ -314,31 +304,24 @@ no_tc_on_test_dev() {
 	bl_assert_same_state "$BL_TMP/before"
 }
 
-# The commands `down` shows (the "+ " trace lines), with --dry-run or for real.
-down_trace() { # [--dry-run]
-	"$TAILCALL" "$@" down 2>&1 | grep '^+ ' || true
-}
-
 @test "--dry-run down prints exactly what down runs: up, up --dev, a killed up, not up" {
 	"$TAILCALL" up
-	dry=$(down_trace --dry-run)
-	[ "$(down_trace)" = "$dry" ]
+	dry=$(bl_assert_dry_run_down "$TAILCALL")
 	[[ "$dry" == *"+ ip netns del $T_NS"* ]]
 	bl_topology_up 198.19.63.1 198.19.63.2
 	tc qdisc add dev "$BL_HOST" clsact
 	"$TAILCALL" up --dev "$BL_HOST"
-	dry=$(down_trace --dry-run)
-	[ "$(down_trace)" = "$dry" ]
+	dry=$(bl_assert_dry_run_down "$TAILCALL")
 	[[ "$dry" == *"+ tc filter del dev $BL_HOST ingress pref 49 handle 1 bpf"* ]]
 	bl_topology_down
 	bl_kill_up_at_step "$TAILCALL" 14 KILL
-	dry=$(down_trace --dry-run)
-	[ "$(down_trace)" = "$dry" ]
+	dry=$(bl_assert_dry_run_down "$TAILCALL")
 	[[ "$dry" == *"pinfill clear $BPFLAB_PIN/tailcall/jmp_table"* ]]
 	run "$TAILCALL" --dry-run down
 	[ "$status" = 0 ]
 	[[ "$output" == *"tailcall was not up"* ]]
-	[ -z "$(down_trace --dry-run)" ]
+	dry=$(bl_assert_dry_run_down "$TAILCALL")
+	[ -z "$dry" ]
 }
 
 # ---- pinfill
