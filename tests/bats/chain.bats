@@ -289,7 +289,7 @@ obj_maps() { # OBJ
 }
 
 @test "cleanup: up; up; add; down; down leaves the kernel as it was and bpf stats as they were" {
-	before_stats=$(sysctl -n kernel.bpf_stats_enabled) holders_before=$(stats_holders)
+	stats_before=$(stats_state)
 	bl_snapshot >"$BL_TMP/before"
 	"$CHAIN" up
 	"$CHAIN" up
@@ -299,7 +299,7 @@ obj_maps() { # OBJ
 	bl_pinned_ids "$BPFLAB_PIN/chain" >"$BL_TMP/ids"
 	"$CHAIN" down
 	"$CHAIN" down
-	stats_released "$before_stats" "$holders_before"
+	stats_released "$stats_before"
 	bl_assert_ids_gone "$BL_TMP/ids"
 	[ -n "${BPFLAB_SANDBOX:-}" ] || bl_wait_for 10 sh -c '! bpftool prog list | grep -qE "name (xdp_root|xdp_count) "' || true
 	bl_assert_same_state "$BL_TMP/before"
@@ -312,13 +312,13 @@ chain_b() {
 }
 
 @test "bpf stats: two chain labs up at once; the switch goes back only when the last one is down" {
-	before_stats=$(sysctl -n kernel.bpf_stats_enabled) holders_before=$(stats_holders)
+	stats_before=$(stats_state)
 	"$CHAIN" up
 	chain_b up
 	chain_b down
 	[ "$(sysctl -n kernel.bpf_stats_enabled)" = 1 ]
 	"$CHAIN" down
-	stats_released "$before_stats" "$holders_before"
+	stats_released "$stats_before"
 	rm -rf "$BPFLAB_RUN-b"
 }
 
@@ -335,50 +335,62 @@ chain_b() {
 
 # kernel.bpf_stats_enabled is one switch for the whole machine, and other test runs (other
 # sandboxes) may hold it at the same time. This lab's holder must be gone; the value must be
-# back to BEFORE when nobody held it before (HOLDERS_BEFORE empty) and nobody holds it now.
-stats_holders() { ls -A "$(bl_use_lib && echo "$BPF_STATS_DIR")/holders" 2>/dev/null || true; }
-stats_released() { # BEFORE HOLDERS_BEFORE
-	local mine
+# back to what it was when nobody held it at the start (STATE_BEFORE) and nobody holds it now.
+# "SWITCH HOLDER..." read under the registry's lock: another run's restore cannot fall between.
+stats_state() {
+	local dir holders
+	dir=$(bl_use_lib && echo "$BPF_STATS_DIR")
+	mkdir -p "$dir"
+	{
+		flock 9
+		holders=$(find "$dir/holders" -mindepth 1 -printf "%f " 2>/dev/null || true)
+		holders=${holders% }
+		echo "$(sysctl -n kernel.bpf_stats_enabled)${holders:+ $holders}"
+	} 9>"$dir/lock"
+}
+stats_released() { # STATE_BEFORE
+	local mine now
 	mine=$(bl_use_lib && echo "$BPF_STATS_DIR/holders/$(bpf_stats_holder "$P")")
 	[ ! -e "$mine" ] || { echo "bpf stats holder left: $mine" >&2; return 1; }
-	[ -n "$2" ] || [ -n "$(stats_holders)" ] || [ "$(sysctl -n kernel.bpf_stats_enabled)" = "$1" ]
+	now=$(stats_state)
+	[[ "$1" == *" "* ]] || [[ "$now" == *" "* ]] || [ "$now" = "$1" ] ||
+		{ echo "kernel.bpf_stats_enabled: $now, was $1 (nobody held it)" >&2; return 1; }
 }
 
 @test "interrupted up: SIGKILL after each command of up, then down leaves nothing, stats switch included" {
-	sysctl -n kernel.bpf_stats_enabled >"$BL_TMP/stats.before"
-	stats_holders >"$BL_TMP/holders.before"
+	stats_state >"$BL_TMP/stats.before"
 	bl_snapshot >"$BL_TMP/before"
 	BL_KILL_PINS=$P BL_KILL_CHECK=stats_released_since_start \
 		bl_assert_every_kill_point chain 15 "$BL_TMP/before" "$CHAIN"
 }
 
-stats_released_since_start() { stats_released "$(cat "$BL_TMP/stats.before")" "$(cat "$BL_TMP/holders.before")"; }
+stats_released_since_start() { stats_released "$(cat "$BL_TMP/stats.before")"; }
 
 @test "interrupted up: SIGINT and SIGTERM roll back by themselves (3 kill points each)" {
-	local n sig before_stats holders_before
-	before_stats=$(sysctl -n kernel.bpf_stats_enabled) holders_before=$(stats_holders)
+	local n sig stats_before
+	stats_before=$(stats_state)
 	bl_snapshot >"$BL_TMP/before"
 	for sig in INT TERM; do
 		for n in 5 13 14; do
 			bl_kill_up_at_step "$CHAIN" "$n" "$sig"
 			grep -q 'rolling back' "$BL_TMP/step.err"
 			bl_assert_same_state "$BL_TMP/before" || { echo "SIG$sig at command $n left this" >&2; return 1; }
-			stats_released "$before_stats" "$holders_before"
+			stats_released "$stats_before"
 		done
 	done
 }
 
 @test "gone: down after 'ip link del' of the host veth, or 'ip netns del', says so and leaves nothing" {
-	local before_stats holders_before
-	before_stats=$(sysctl -n kernel.bpf_stats_enabled) holders_before=$(stats_holders)
+	local stats_before
+	stats_before=$(stats_state)
 	bl_snapshot >"$BL_TMP/before"
 	"$CHAIN" up
 	"$CHAIN" add 1 "$BUILD/xdp_count.bpf.o"
 	bl_assert_down_after "$BL_TMP/before" "$P" "device $CHAIN_HOSTIF was already gone" "$CHAIN" ip link del "$CHAIN_HOSTIF"
-	stats_released "$before_stats" "$holders_before"
+	stats_released "$stats_before"
 	"$CHAIN" up
 	bl_assert_down_after "$BL_TMP/before" "$P" "network namespace $CHAIN_NS was already gone" "$CHAIN" ip netns del "$CHAIN_NS"
-	stats_released "$before_stats" "$holders_before"
+	stats_released "$stats_before"
 }
 
 # Without the stats switch: whether a down is its last holder depends on other runs (other
