@@ -209,18 +209,17 @@ bl_no_netns() { # NAME
 # until up finishes first); after each, `SCRIPT ARGS... down` must leave the state of snapshot
 # file BEFORE. Prints "# LABEL: N kill points covered" to the TAP stream; fails below MIN.
 # Optional, set for the call: BL_KILL_PINS=DIR also checks that every id pinned under DIR at
-# the kill point is gone after down (bl_pinned_ids); BL_KILL_CHECK=FUNCTION runs after each
-# down for what the lab alone makes (e.g. a global switch, tc on a --dev device).
+# a kill point is gone after its down (bl_pinned_ids; checked once at the end, as ids are never
+# reused: the kernel frees them asynchronously); BL_KILL_CHECK=FUNCTION runs after each down
+# for what the lab alone makes (e.g. a global switch, tc on a --dev device).
 bl_assert_every_kill_point() { # LABEL MIN BEFORE SCRIPT [ARGS...]
-	local label=$1 min=$2 before=$3 script=$4 n=0
+	local label=$1 min=$2 before=$3 script=$4 n=0 f
 	shift 4
+	rm -f "$BL_TMP"/kill.ids.*
 	while bl_kill_up_at_step "$script" "$n" KILL "$@"; do
-		[ -z "${BL_KILL_PINS:-}" ] || bl_pinned_ids "$BL_KILL_PINS" >"$BL_TMP/kill.ids"
+		[ -z "${BL_KILL_PINS:-}" ] || bl_pinned_ids "$BL_KILL_PINS" >"$BL_TMP/kill.ids.$n"
 		"$script" "$@" down >/dev/null 2>&1
 		bl_assert_same_state "$before" || { echo "$label: left behind after a kill at command $n" >&2; return 1; }
-		if [ -n "${BL_KILL_PINS:-}" ] && [ -s "$BL_TMP/kill.ids" ]; then
-			bl_assert_ids_gone "$BL_TMP/kill.ids" || { echo "$label: ids left after a kill at command $n" >&2; return 1; }
-		fi
 		[ -z "${BL_KILL_CHECK:-}" ] || "$BL_KILL_CHECK" || { echo "$label: $BL_KILL_CHECK failed after a kill at command $n" >&2; return 1; }
 		n=$((n + 1))
 	done
@@ -228,6 +227,13 @@ bl_assert_every_kill_point() { # LABEL MIN BEFORE SCRIPT [ARGS...]
 	echo "# $label: $n kill points covered" >&3
 	[ "$n" -ge "$min" ] || { echo "$label: only $n kill points (expected at least $min)" >&2; return 1; }
 	bl_assert_same_state "$before"
+	[ -n "${BL_KILL_PINS:-}" ] || return 0
+	cat "$BL_TMP"/kill.ids.* >"$BL_TMP/kill.ids" 2>/dev/null || true
+	bl_assert_ids_gone "$BL_TMP/kill.ids" && return 0
+	for f in "$BL_TMP"/kill.ids.*; do
+		[ -z "$(comm -12 <(sort -u "$f") <("$BUILD/bpfids" | sort -u))" ] || echo "$label: ids left after a kill at command ${f##*.}" >&2
+	done
+	return 1
 }
 
 # ---- faults under a lab that is up
