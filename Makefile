@@ -30,11 +30,13 @@ BPF_VARIANTS := \
 	conn_trace_fentry:conn_trace:-DCONN_TRACE_FENTRY \
 	xdp_count_indirect:xdp_count:-DCHAIN_INDIRECT \
 	xdp_drop_ping_member:xdp_drop_ping:-DCHAIN_MEMBER \
-	xdp_drop_ping_nohook:xdp_drop_ping:-DNO_XDPCAP
+	xdp_drop_ping_nohook:xdp_drop_ping:-DNO_XDPCAP \
+	xdp_drop_ping_trace:xdp_drop_ping:-DTRACE_DROPS
 # bpf2bpf lab: handle_new_connection() always_inline (scripts/bpf2bpf.sh compare), and the
 #   fentry pair alone (a kernel without trampolines refuses the whole object otherwise).
 # chain lab: xdp_count with the compact chain_next loop, for long chains (labs/chain.md);
 #   lab 2's xdp_drop_ping as a chain member (ends with chain_next()).
+# lab 2: xdp_drop_ping that also says so in the trace log for every drop (bpftool prog tracelog).
 # xdpcap benchmark: xdp_drop_ping with the exit hook compiled out (scripts/bench/xdpcap.sh).
 comma := ,
 variant_field = $(word $(2),$(subst :, ,$(1)))

@@ -3,9 +3,10 @@
  * so a running ping goes silent while this program is attached where the replies arrive.
  * Everything else passes, including frames too short or malformed to be sure about.
  *
- * Built twice: build/xdp_drop_ping.bpf.o is lab 2's program; -DCHAIN_MEMBER makes
+ * Built more than once: build/xdp_drop_ping.bpf.o is lab 2's program; -DCHAIN_MEMBER makes
  * build/xdp_drop_ping_member.bpf.o, the same verdict as a member of the chain lab
- * (labs/chain.md), which ends with chain_next() instead of the capture exit.
+ * (labs/chain.md), which ends with chain_next() instead of the capture exit; -DTRACE_DROPS
+ * makes build/xdp_drop_ping_trace.bpf.o, which writes a line to the trace log for every drop.
  */
 #include "vmlinux.h"
 #include <bpf/bpf_helpers.h>
@@ -44,6 +45,12 @@ SEC("xdp")
 int xdp_drop_ping(struct xdp_md *ctx)
 {
 	int verdict = ping_verdict((void *)(long)ctx->data, (void *)(long)ctx->data_end);
+
+#ifdef TRACE_DROPS
+	/* How to see a program run: read the lines with `bpftool prog tracelog`. */
+	if (verdict == XDP_DROP)
+		bpf_printk("xdp_drop_ping: dropped an echo reply");
+#endif
 
 #ifdef CHAIN_MEMBER
 	return chain_next(ctx, verdict);	/* on to the next member (bpf/chain.bpf.h) */
