@@ -26,23 +26,32 @@ writeup() { # PAGE
 	writeup labs/lab2.md
 }
 
+@test "write-up labs/xdpcap.md runs as typed, prints what it shows, and its teardown leaves nothing" {
+	writeup labs/xdpcap.md
+}
+
 # The commands of the page's ```sh blocks before section STOP, one a line, quotes and $ gone.
 page_commands() { # PAGE STOP
 	awk -v stop="$2" 'index($0, stop) == 1 { exit } /^```sh/ { f = 1; next } /^```/ { f = 0 } f' "$1" |
 		sed -e 's/"//g' -e 's/\$//g'
 }
 
-@test "lab2.sh --dry-run up prints the page's by-hand commands, in the same order" {
+# Every command that `SCRIPT --dry-run up` prints appears among the page's by-hand commands
+# (before section STOP), in the same order; the page may have experiments in between.
+dry_run_follows_page() { # SCRIPT PAGE STOP
 	local dry page line i=0
-	dry=$("$SCRIPTS/lab2.sh" --dry-run up 2>&1 | sed -n 's/^+ //p' |
-		sed -e "s#$BL_CGROUP2/bpflab#CG#g" -e "s#$BPFLAB_ROOT/##g" -e 's/^mkdir CG$/mkdir CG/')
-	page=$(page_commands "$BPFLAB_ROOT/labs/lab2.md" "## 4.")
+	dry=$("$SCRIPTS/$1" --dry-run up 2>&1 | sed -n 's/^+ //p' |
+		sed -e "s#$BL_CGROUP2/bpflab#CG#g" -e "s#$BPFLAB_ROOT/##g")
+	page=$(page_commands "$BPFLAB_ROOT/labs/$2" "$3")
 	[ -n "$dry" ]
-	# Every command of up appears in the page, in up's order (the page has experiments between).
 	mapfile -t P <<<"$page"
 	while IFS= read -r line; do
 		while [ "$i" -lt "${#P[@]}" ] && [ "${P[i]}" != "$line" ]; do i=$((i + 1)); done
-		[ "$i" -lt "${#P[@]}" ] || { echo "not in the page (in this order): $line"; return 1; }
+		[ "$i" -lt "${#P[@]}" ] || { echo "not in labs/$2 (in this order): $line"; return 1; }
 		i=$((i + 1))
 	done <<<"$dry"
+}
+
+@test "lab2.sh --dry-run up prints the page's by-hand commands, in the same order" {
+	dry_run_follows_page lab2.sh lab2.md "## 4."
 }
