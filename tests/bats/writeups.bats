@@ -30,6 +30,10 @@ writeup() { # PAGE
 	writeup labs/xdpcap.md
 }
 
+@test "write-up labs/tailcall.md runs as typed, prints what it shows, and its teardown leaves nothing" {
+	writeup labs/tailcall.md
+}
+
 # The commands of the page's ```sh blocks before section STOP, one a line, quotes and $ gone.
 page_commands() { # PAGE STOP
 	awk -v stop="$2" 'index($0, stop) == 1 { exit } /^```sh/ { f = 1; next } /^```/ { f = 0 } f' "$1" |
@@ -54,4 +58,8 @@ dry_run_follows_page() { # SCRIPT PAGE STOP
 
 @test "lab2.sh --dry-run up prints the page's by-hand commands, in the same order" {
 	dry_run_follows_page lab2.sh lab2.md "## 4."
+}
+
+@test "tailcall.sh --dry-run up prints the page's by-hand commands, in the same order" {
+	dry_run_follows_page tailcall.sh tailcall.md "## 5."
 }

@@ -45,3 +45,5 @@ s/ _0 _0 _0$/ 00 00 00/
 # build/xdpcap's "filtered" counts: the peer's IPv6 router solicitations and MLD reports
 # reach the capture programs at times of their own
 s/\b[0-9]+ filtered/N filtered/g
+# build/pinfill fill and list: "KEY<tab>ID<tab>..." (the id of the program or map in the slot)
+s/^([0-9a-f][0-9a-f ]*)\t[0-9]+\t/\1\tID\t/
