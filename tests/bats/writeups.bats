@@ -34,6 +34,10 @@ writeup() { # PAGE
 	writeup labs/tailcall.md
 }
 
+@test "write-up labs/chain.md runs as typed, prints what it shows, and its teardown leaves nothing" {
+	writeup labs/chain.md
+}
+
 # The commands of the page's ```sh blocks before section STOP, one a line, quotes and $ gone.
 page_commands() { # PAGE STOP
 	awk -v stop="$2" 'index($0, stop) == 1 { exit } /^```sh/ { f = 1; next } /^```/ { f = 0 } f' "$1" |
@@ -62,4 +66,8 @@ dry_run_follows_page() { # SCRIPT PAGE STOP
 
 @test "tailcall.sh --dry-run up prints the page's by-hand commands, in the same order" {
 	dry_run_follows_page tailcall.sh tailcall.md "## 5."
+}
+
+@test "chain.sh --dry-run up prints the page's by-hand commands, in the same order" {
+	dry_run_follows_page chain.sh chain.md "## 3."
 }
