@@ -38,6 +38,10 @@ writeup() { # PAGE
 	writeup labs/chain.md
 }
 
+@test "write-up labs/glb.md runs as typed, prints what it shows, and its teardown leaves nothing" {
+	writeup labs/glb.md
+}
+
 # The commands of the page's ```sh blocks before section STOP, one a line, quotes and $ gone.
 page_commands() { # PAGE STOP
 	awk -v stop="$2" 'index($0, stop) == 1 { exit } /^```sh/ { f = 1; next } /^```/ { f = 0 } f' "$1" |
@@ -46,10 +50,12 @@ page_commands() { # PAGE STOP
 
 # Every command that `SCRIPT --dry-run up` prints appears among the page's by-hand commands
 # (before section STOP), in the same order; the page may have experiments in between.
-dry_run_follows_page() { # SCRIPT PAGE STOP
+# SKIP: a regular expression for commands that the page does its own way (e.g. glb.sh's
+# servers write into the script's state directory, the page's into /tmp).
+dry_run_follows_page() { # SCRIPT PAGE STOP [SKIP]
 	local dry page line i=0
 	dry=$("$SCRIPTS/$1" --dry-run up 2>&1 | sed -n 's/^+ //p' |
-		sed -e "s#$BL_CGROUP2/bpflab#CG#g" -e "s#$BPFLAB_ROOT/##g")
+		sed -e "s#$BL_CGROUP2/bpflab#CG#g" -e "s#$BPFLAB_ROOT/##g" | grep -Ev -- "${4:-^\$}")
 	page=$(page_commands "$BPFLAB_ROOT/labs/$2" "$3")
 	[ -n "$dry" ]
 	mapfile -t P <<<"$page"
@@ -70,4 +76,8 @@ dry_run_follows_page() { # SCRIPT PAGE STOP
 
 @test "chain.sh --dry-run up prints the page's by-hand commands, in the same order" {
 	dry_run_follows_page chain.sh chain.md "## 3."
+}
+
+@test "glb.sh --dry-run up prints the page's by-hand commands, in the same order" {
+	dry_run_follows_page glb.sh glb.md "## 3." "/run/bpflab/"
 }

@@ -27,7 +27,7 @@ s/127\.0\.0\.1\.(3[2-9][0-9]{3}|[45][0-9]{4}|60[0-9]{3})\b/127.0.0.1.EPHEMERAL/g
 # Temporary files
 s#/tmp/tmp\.[A-Za-z0-9]+#/tmp/TMP#g
 s/duration( \(average\))?: [0-9]+ns/duration\1: Nns/
-s/get by id \([0-9]+\)/get by id (ID)/
+s/get (map )?by id \([0-9]+\)/get \1by id (ID)/
 # bpftool cgroup show: the program id in the first column
 s/^[0-9]+ +(cgroup_[a-z_]+|sock_ops|sk_msg)/ID \1/
 # scripts/graph.sh: "prog ID name", "map ID name"
@@ -47,3 +47,6 @@ s/ _0 _0 _0$/ 00 00 00/
 s/\b[0-9]+ filtered/N filtered/g
 # build/pinfill fill and list: "KEY<tab>ID<tab>..." (the id of the program or map in the slot)
 s/^([0-9a-f][0-9a-f ]*)\t[0-9]+\t/\1\tID\t/
+# build/glbtable fill: the new inner map's id and the times of its three steps
+s/map id ID -> [0-9]+/map id ID -> ID/
+s/rows [0-9.]+ ms, new map filled in [0-9.]+ ms, swapped in [0-9.]+ ms/rows T ms, new map filled in T ms, swapped in T ms/
