@@ -38,6 +38,10 @@ writeup() { # PAGE
 	writeup labs/chain.md
 }
 
+@test "write-up labs/bpf2bpf.md runs as typed, prints what it shows, and its teardown leaves nothing" {
+	writeup labs/bpf2bpf.md
+}
+
 @test "write-up labs/glb.md runs as typed, prints what it shows, and its teardown leaves nothing" {
 	writeup labs/glb.md
 }
@@ -76,6 +80,10 @@ dry_run_follows_page() { # SCRIPT PAGE STOP [SKIP]
 
 @test "chain.sh --dry-run up prints the page's by-hand commands, in the same order" {
 	dry_run_follows_page chain.sh chain.md "## 3."
+}
+
+@test "bpf2bpf.sh --dry-run up prints the page's by-hand commands, in the same order" {
+	dry_run_follows_page bpf2bpf.sh bpf2bpf.md "## 5."
 }
 
 @test "glb.sh --dry-run up prints the page's by-hand commands, in the same order" {

@@ -50,3 +50,7 @@ s/^([0-9a-f][0-9a-f ]*)\t[0-9]+\t/\1\tID\t/
 # build/glbtable fill: the new inner map's id and the times of its three steps
 s/map id ID -> [0-9]+/map id ID -> ID/
 s/rows [0-9.]+ ms, new map filled in [0-9.]+ ms, swapped in [0-9.]+ ms/rows T ms, new map filled in T ms, swapped in T ms/
+# bpftool prog dump xlated: a bpf2bpf call names its target by the callee's tag
+s/bpf_prog_[0-9a-f]{16}_/bpf_prog_TAG_/g
+# bpftool link show: the program id of a perf_event link
+s/^(ID: [a-z_]+ +prog) [0-9]+/\1 ID/
