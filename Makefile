@@ -171,3 +171,23 @@ clean:
 .PHONY: print-bpf-cflags
 print-bpf-cflags:
 	@echo $(BPF_CFLAGS)
+
+# ---- Benchmarks (scripts/bench/, build/bench/report.md). Not tests: `make bench-smoke` runs
+# in seconds and proves the harness end to end (tests/bats/bench.bats runs it in `make test`).
+# `make bench B="sockmap tailcall"` runs the named ones; `scripts/bench/bench.sh --list` names them all.
+.PHONY: bench bench-smoke
+build: $(BUILD)/bench_bpf2bpf_inline.bpf.o
+
+# bench bpf2bpf: the same source with handle_event() always_inline.
+$(BUILD)/bench_bpf2bpf_inline.bpf.o: bpf/bench_bpf2bpf.bpf.c $(BUILD)/vmlinux.h
+	$(call msg,BPF,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CLANG) $(BPF_CFLAGS) -DBENCH_INLINE -MMD -MP -c $< -o $@
+
+bench:
+	$(Q)$(SUDO) scripts/deps.sh bench
+	$(Q)$(MAKE) --no-print-directory build
+	$(Q)$(SUDO) scripts/bench/bench.sh $(B)
+
+bench-smoke: build
+	$(Q)$(SUDO) scripts/bench/bench.sh --smoke --out $(BUILD)/bench-smoke $(B)

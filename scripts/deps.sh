@@ -2,6 +2,8 @@
 # SPDX-License-Identifier: GPL-2.0
 # Install everything bpflab uses (Debian/Ubuntu, apt), and mount bpffs if it is missing.
 # Idempotent and non-interactive: installs only what is missing, runs `apt-get update` only then.
+#   scripts/deps.sh         what the labs and `make test` need
+#   scripts/deps.sh bench   that plus what only `make bench` uses (plots, the nftables comparison)
 set -euo pipefail
 
 PACKAGES=(
@@ -11,8 +13,16 @@ PACKAGES=(
 	libclang-rt-dev
 	graphviz # scripts/graph.sh draws the live objects (dot: PNG, SVG)
 )
+# Only `make bench` needs these (scripts/bench/): `make test` runs the smoke mode without them.
+BENCH_PACKAGES=(gnuplot-nox nftables)
 
 die() { echo "deps.sh: error: $*" >&2; exit 1; }
+
+case "${1:-}" in
+"") ;;
+bench) PACKAGES+=("${BENCH_PACKAGES[@]}") ;;
+*) echo "usage: $0 [bench]" >&2; exit 2 ;;
+esac
 
 [ "$(id -u)" = 0 ] || die "must run as root (try: sudo $0)"
 command -v apt-get >/dev/null || die "apt-get not found: install these packages by hand: ${PACKAGES[*]}"
