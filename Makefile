@@ -176,13 +176,19 @@ print-bpf-cflags:
 # in seconds and proves the harness end to end (tests/bats/bench.bats runs it in `make test`).
 # `make bench B="sockmap tailcall"` runs the named ones; `scripts/bench/bench.sh --list` names them all.
 .PHONY: bench bench-smoke
-build: $(BUILD)/bench_bpf2bpf_inline.bpf.o
+build: $(BUILD)/bench_bpf2bpf_inline.bpf.o $(BUILD)/bench_xdp_root_indirect.bpf.o
 
 # bench bpf2bpf: the same source with handle_event() always_inline.
 $(BUILD)/bench_bpf2bpf_inline.bpf.o: bpf/bench_bpf2bpf.bpf.c $(BUILD)/vmlinux.h
 	$(call msg,BPF,$@)
 	$(Q)mkdir -p $(@D)
 	$(Q)$(CLANG) $(BPF_CFLAGS) -DBENCH_INLINE -MMD -MP -c $< -o $@
+
+# bench chain: the chain root with -DCHAIN_INDIRECT, so a whole chain can be built either way.
+$(BUILD)/bench_xdp_root_indirect.bpf.o: bpf/xdp_root.bpf.c $(BUILD)/vmlinux.h
+	$(call msg,BPF,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CLANG) $(BPF_CFLAGS) -DCHAIN_INDIRECT -MMD -MP -c $< -o $@
 
 bench:
 	$(Q)$(SUDO) scripts/deps.sh bench

@@ -164,3 +164,10 @@ paired_diff() { # BENCH METRIC CASE PARAM VARIANT_A VARIANT_B
 		END { for (r in x) if (r in a) print "000001,d," x[r] - a[r] }' "$RAW" | sort -t, -k3,3g | group_stats 1 |
 		awk -F, '{ print $3, $7, $8, $2 }'
 }
+
+# Least-squares line through "x y" lines on stdin: prints "slope intercept".
+linfit() {
+	awk '{ n++; sx += $1; sy += $2; sxx += $1 * $1; sxy += $1 * $2 }
+		END { d = n * sxx - sx * sx; if (n < 2 || d == 0) { print "- -"; exit }
+			s = (n * sxy - sx * sy) / d; printf "%.3g %.3g\n", s, (sy - s * sx) / n }'
+}
