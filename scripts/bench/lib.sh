@@ -91,9 +91,11 @@ wait_until() {
 	return 1
 }
 
-# Stop a background process with SIGINT and reap it (SIGKILL after 10 s).
-stop_pid() { # PID
-	kill -INT "$1" 2>/dev/null || true
+# Stop a background process (SIGINT by default: captures flush their files) and reap it
+# (SIGKILL after 10 s). Start it as `timeout SECS CMD &` so $! is timeout, which passes the
+# signal on; a shell function in the background would be a subshell that ignores SIGINT.
+stop_pid() { # PID [SIGNAL]
+	kill "-${2:-INT}" "$1" 2>/dev/null || true
 	wait_until not_running "$1" || kill -9 "$1" 2>/dev/null || true
 	wait "$1" 2>/dev/null || true
 }
