@@ -150,11 +150,8 @@ veth_pair_up() { # TAG SUBNET(third octet)
 	run ip -n "$NB" neigh replace "$IPA" lladdr "$(ip netns exec "$NA" cat "/sys/class/net/$VA/address")" dev "$VB" nud permanent
 }
 
-# Busy CPU time of the whole machine so far, in ns (user+nice+system+irq+softirq+steal
-# of /proc/stat, USER_HZ ticks). Global: it includes the sender and anything else running.
-cpu_busy_ns() {
-	awk -v hz="$(getconf CLK_TCK)" '$1 == "cpu" { print ($2 + $3 + $4 + $7 + $8 + $9) * (1e9 / hz); exit }' /proc/stat
-}
+# Softirq ticks (USER_HZ) of the whole machine so far (/proc/stat).
+softirq_ticks() { awk '$1 == "cpu" { print $8; exit }' /proc/stat; }
 
 # Fraction formatting for progress lines.
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b + 0 == 0) print "-"; else printf "%.2f", a / b }'; }
