@@ -39,7 +39,7 @@ verifier_value() { # LOG NAME insns|stack
 
 # Load OBJ (variant V of pair P) with libbpf's debug log, record its static numbers.
 b2b_static() { # PAIR VARIANT OBJ SUBPROG PROGS...
-	local pair=$1 v=$2 obj=$3 sub=$4 dir=$BPIN/bpf2bpf/$1-$2 role=test p j
+	local pair=$1 v=$2 obj=$3 sub=$4 dir=$BPIN/bpf2bpf/$1-$2 role="test" p j
 	shift 4
 	[ "$v" != noinline ] || role=base
 	mkdir -p "$dir"
@@ -73,8 +73,11 @@ bench_bpf2bpf() {
 		"event finds no perf reader: -ENOENT, the same for both). bpf2bpf_calls: \`call pc+N\` lines in" \
 		"\`bpftool prog dump xlated\`."
 	local ct=(k_tcp_connect k_hashdance tp_conn_out tp_conn_in)
-	b2b_static conn_trace noinline "$BUILD_DIR/conn_trace.bpf.o" handle_new_connection "${ct[@]}"
-	b2b_static conn_trace inline "$BUILD_DIR/conn_trace_inline.bpf.o" handle_new_connection "${ct[@]}"
+	# Smoke: the bench pair only (a verbose load of four objects takes long on a busy machine).
+	if [ "$SMOKE" = 0 ]; then
+		b2b_static conn_trace noinline "$BUILD_DIR/conn_trace.bpf.o" handle_new_connection "${ct[@]}"
+		b2b_static conn_trace inline "$BUILD_DIR/conn_trace_inline.bpf.o" handle_new_connection "${ct[@]}"
+	fi
 	b2b_static bench noinline "$BUILD_DIR/bench_bpf2bpf.bpf.o" handle_event ev_out ev_in
 	b2b_static bench inline "$BUILD_DIR/bench_bpf2bpf_inline.bpf.o" handle_event ev_out ev_in
 	progress "bpf2bpf: $runs runs x 2 builds x $repeat repetitions"
@@ -84,7 +87,7 @@ bench_bpf2bpf() {
 }
 
 b2b_one() { # RUN VARIANT
-	local role=test
+	local role="test"
 	[ "$2" != noinline ] || role=base
 	rec ns_per_run bench:ev_out - "$2" "$role" "$1" "$(prog_ns "$BPIN/bpf2bpf/bench-$2/ev_out" "$TMPD/udp9" "$B2B_REPEAT")" ns
 }

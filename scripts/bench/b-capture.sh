@@ -95,14 +95,15 @@ cap_one() { # RUN VARIANT
 		lost=$(sed -n 's/^\([0-9]*\) packets dropped by kernel.*/\1/p' "$CAP_LOG/t.err")
 		;;
 	esac
-	local c="$CAP_FILTER" role=test
+	local c="$CAP_FILTER" role="test"
 	[ "$v" != none ] || role=base
 	rec sent_pps "$c" "$CAP_RATE" "$v" - "$1" "$pps" packets/s
 	rec softirq_ns_per_pkt "$c" "$CAP_RATE" "$v" "$role" "$1" "$(awk -v t=$((s1 - s0)) -v n=$((sent9 + sent10)) -v hz="$hz" 'BEGIN { if (n) printf "%.1f", t * 1e9 / hz / n }')" ns
 	[ "$v" != none ] || return 0
 	rec written "$c" "$CAP_RATE" "$v" - "$1" "$w" packets
 	rec lost "$c" "$CAP_RATE" "$v" - "$1" "$lost" packets
-	[ "$v" = tcpdump ] && role=base || role=test
+	role="test"
+	[ "$v" != tcpdump ] || role=base
 	[ -z "$cpu" ] || [ "${w:-0}" = 0 ] ||
 		rec tool_cpu_ns_per_pkt "$c" "$CAP_RATE" "$v" "$role" "$1" "$(awk -v t="$cpu" -v n="$w" -v hz="$hz" 'BEGIN { printf "%.1f", t * 1e9 / hz / n }')" ns
 }

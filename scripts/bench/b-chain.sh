@@ -51,7 +51,7 @@ bench_chain() {
 }
 
 chain_one() { # RUN VARIANT
-	local pin=$CH_DIR/$2/xdp_root role=test
+	local pin=$CH_DIR/$2/xdp_root role="test"
 	case $2 in
 	unrolled) role=base ;;
 	flat) pin=$CH_DIR/flat/chain_flat ;;
@@ -60,17 +60,17 @@ chain_one() { # RUN VARIANT
 }
 
 report_chain() {
-	local v s i a b
+	local v s a _i
 	for v in unrolled indirect flat; do plot_data chain ns_per_run root+k "$v" "$OUT/chain_$v.dat"; done
 	echo "Per-member slope (least squares over the medians):"
 	echo
 	for v in unrolled indirect flat; do
-		read -r s i < <(awk '$1 <= 16 { print $1, $2 }' "$OUT/chain_$v.dat" | linfit)
-		read -r a b < <(awk '$1 >= 16 { print $1, $2 }' "$OUT/chain_$v.dat" | linfit)
+		read -r s _i < <(awk '$1 <= 16 { print $1, $2 }' "$OUT/chain_$v.dat" | linfit)
+		read -r a _i < <(awk '$1 >= 16 { print $1, $2 }' "$OUT/chain_$v.dat" | linfit)
 		echo "- $v: $s ns per member for k = 1..16, $a ns per member for k = 16..32"
 	done
 	echo
-	awk 'NR == FNR { u[$1] = $2; next } ($1 in u) && $2 < u[$1] && !f { f = 1; print "- indirect is first faster than unrolled at k = " $1 " (" $2 " vs " u[$1] " ns)" }
+	awk 'FILENAME == ARGV[1] { u[$1] = $2; next } ($1 in u) && $2 < u[$1] && !f { f = 1; print "- indirect is first faster than unrolled at k = " $1 " (" $2 " vs " u[$1] " ns)" }
 		END { if (!f) print "- indirect is never faster than unrolled here" }' "$OUT/chain_unrolled.dat" "$OUT/chain_indirect.dat"
 	awk '{ if (NR > 1 && $2 - p > m) { m = $2 - p; at = $1 } p = $2 }
 		END { if (at) printf "- largest step of unrolled from one k to the next: +%.0f ns at k = %d\n", m, at }' "$OUT/chain_unrolled.dat"

@@ -55,19 +55,25 @@ drop_attach() { # VARIANT on|off
 	esac
 }
 
+# UDP datagrams that reached the UDP layer in netns B (InDatagrams + NoPorts).
+drop_udp_in() {
+	# shellcheck disable=SC2016 # awk's fields
+	ip netns exec "$NB" awk '$1 == "Udp:" && $2 ~ /^[0-9]/ { print $2 + $3; exit }' /proc/net/snmp
+}
+
 drop_one() { # RUN VARIANT
-	local v=$2 role=test out s0 s1 u0 u1 sent hz
+	local v=$2 role="test" out s0 s1 u0 u1 sent hz
 	[ "$v" != nft-raw ] || role=base
 	drop_attach "$v" on || die "drop: cannot attach $v"
-	u0=$(ip netns exec "$NB" awk '$1 == "Udp:" && $2 ~ /^[0-9]/ { print $2 + $3; exit }' /proc/net/snmp)
+	u0=$(drop_udp_in)
 	s0=$(softirq_ticks)
 	# The shell's /proc stat after the burst: cutime + cstime = the sender's CPU time.
 	out=$(ip netns exec "$NA" sh -c '"$@"; cat /proc/$$/stat' _ "$BUILD_DIR/udpburst" -c "$DROP_COUNT" -r 0 -s 64 -t 20 "$IPB") || true
 	s1=$(softirq_ticks)
-	u1=$(ip netns exec "$NB" awk '$1 == "Udp:" && $2 ~ /^[0-9]/ { print $2 + $3; exit }' /proc/net/snmp)
+	u1=$(drop_udp_in)
 	drop_attach "$v" off || true
 	sent=$(sed -n 's/^sent=\([0-9]*\).*/\1/p' <<<"$out")
-	[ -n "$sent" ] && [ "$sent" -gt 0 ] || {
+	[ "${sent:-0}" -gt 0 ] || {
 		warn "drop: udpburst sent nothing ($v): $out"
 		return 0
 	}

@@ -27,9 +27,10 @@ bench_mim() {
 	run bpftool batch file "$TMPD/mim.batch" >/dev/null
 	run "$PINFILL" set "$d/mim_tables" 0 "$d/table0" >/dev/null
 	run "$PINFILL" set "$d/glb/glb_tables" 0 "$d/table0" >/dev/null
-	[ "$(prog_retval "$d/mim_lookup" "$TMPD/udp9")" = 1 ] && [ "$(prog_retval "$d/flat_lookup" "$TMPD/udp9")" = 1 ] &&
-		[ "$(prog_retval "$d/glb/glb_fwd" "$TMPD/udp9")" = 3 ] ||
+	if [ "$(prog_retval "$d/mim_lookup" "$TMPD/udp9")" != 1 ] || [ "$(prog_retval "$d/flat_lookup" "$TMPD/udp9")" != 1 ] ||
+		[ "$(prog_retval "$d/glb/glb_fwd" "$TMPD/udp9")" != 3 ]; then
 		warn "mim: a lookup did not find the row (retvals $(prog_retval "$d/mim_lookup" "$TMPD/udp9") $(prog_retval "$d/flat_lookup" "$TMPD/udp9") $(prog_retval "$d/glb/glb_fwd" "$TMPD/udp9"))"
+	fi
 	note "\`bpftool prog run ... repeat $repeat\` on a 74-byte UDP frame to 198.18.96.1:9, $runs runs per" \
 		"program, alternated. flat_lookup (baseline): parse + FNV flow hash + one HASH lookup of" \
 		"{bind, row}. mim_lookup: the same parse and hash, then GLB's three lookups (bind HASH ->" \
@@ -44,7 +45,7 @@ bench_mim() {
 }
 
 mim_one() { # RUN VARIANT
-	local pin=$MIM_DIR/$2 role=test
+	local pin=$MIM_DIR/$2 role="test"
 	case $2 in
 	flat_lookup) role=base ;;
 	xdp_pass) pin=$MIM_DIR/base/xdp_pass ;;
@@ -53,12 +54,12 @@ mim_one() { # RUN VARIANT
 }
 
 report_mim() {
-	local m q1 q3 n
+	local m q1 q3 _n
 	echo "Paired differences in the same runs (median [IQR], ns per packet):"
 	echo
-	read -r m q1 q3 n < <(paired_diff mim ns_per_run udp-bound - flat_lookup mim_lookup) &&
+	read -r m q1 q3 _n < <(paired_diff mim ns_per_run udp-bound - flat_lookup mim_lookup) &&
 		echo "- map-in-map path - flat hash: $(fmt "$m") [$(fmt "$q1") – $(fmt "$q3")]"
-	read -r m q1 q3 n < <(paired_diff mim ns_per_run udp-bound - xdp_pass flat_lookup) &&
+	read -r m q1 q3 _n < <(paired_diff mim ns_per_run udp-bound - xdp_pass flat_lookup) &&
 		echo "- flat hash path - empty program: $(fmt "$m") [$(fmt "$q1") – $(fmt "$q3")]"
 	echo
 }

@@ -24,7 +24,7 @@ bench_tailcall() {
 			"$PINFILL" set "$d/tc_direct" "$k" "$d/d_$k" >/dev/null
 			"$PINFILL" set "$d/tc_indirect" "$k" "$d/i_step" >/dev/null
 		fi
-		[ "$(prog_retval "$d/d_entry" "$TMPD/udp9")" = "$k" ] && [ "$(prog_retval "$d/i_entry" "$TMPD/udp9")" = "$k" ] ||
+		[ "$(prog_retval "$d/d_entry" "$TMPD/udp9")-$(prog_retval "$d/i_entry" "$TMPD/udp9")" = "$k-$k" ] ||
 			warn "tailcall: a chain of $k did not return $k (direct $(prog_retval "$d/d_entry" "$TMPD/udp9"), indirect $(prog_retval "$d/i_entry" "$TMPD/udp9"))"
 		[ $((k % 8)) != 0 ] || progress "tailcall: k = $k of $kmax ($runs runs x 2 chains)"
 		TC_K=$k
@@ -34,7 +34,7 @@ bench_tailcall() {
 
 tailcall_one() { # RUN VARIANT
 	local pin=$TC_DIR/d_entry role=base
-	[ "$2" = direct ] || pin=$TC_DIR/i_entry role=test
+	[ "$2" = direct ] || pin=$TC_DIR/i_entry role="test"
 	rec ns_per_run chain "$TC_K" "$2" "$role" "$1" "$(prog_ns "$pin" "$TMPD/udp9" "$TC_REPEAT")" ns
 }
 

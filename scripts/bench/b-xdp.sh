@@ -29,7 +29,7 @@ bench_xdp() {
 }
 
 xdp_one() { # RUN VARIANT
-	local pin role=test
+	local pin role="test"
 	case $2 in
 	xdp_pass) pin=$XDP_DIR/base/xdp_pass role=base ;;
 	xdp_drop_ping) pin=$XDP_DIR/hook/xdp_drop_ping ;;

@@ -49,7 +49,7 @@ while [ $# -gt 0 ]; do
 		exit 0
 		;;
 	--out | --id)
-		[ $# -ge 2 ] && [ -n "$2" ] || usage_error "$1 needs a value"
+		[ -n "${2:-}" ] || usage_error "$1 needs a value"
 		if [ "$1" = --out ]; then OUT=$2; else ID=$2; fi
 		shift
 		;;
@@ -119,22 +119,39 @@ finish() { # STATUS
 	report_build "$1"
 	progress "report: $OUT/report.md ($1)"
 }
-trap 'finish "partial: interrupted during ${CUR:-setup}"; exit 130' INT TERM
+# Ctrl-C (or TERM): the running benchmark gets TERM and removes what it made, then the report
+# is written with what was measured, marked partial.
+CHILD=""
+on_signal() {
+	trap '' INT TERM
+	[ -z "$CHILD" ] || {
+		kill -TERM "$CHILD" 2>/dev/null || true
+		wait "$CHILD" 2>/dev/null || true
+	}
+	finish "partial: interrupted during ${CUR:-setup}"
+	exit 130
+}
+trap on_signal INT TERM
 trap 'finish "partial: failed during ${CUR:-setup}"' EXIT
 
+exec 3<&0
 for CUR in "${NAMES[@]}"; do
 	progress "$(bench_title "$CUR")"
 	RAN+=" $CUR"
 	mkdir -p "$BPIN/$CUR"
-	# A subshell: a benchmark that dies is reported and the others still run. Its cleanups
-	# run at its exit, also on Ctrl-C (the parent waits for it, then writes the partial report).
-	rc=0
+	# In a subshell: a benchmark that dies is reported and the others still run; its cleanups
+	# run when it exits. In the background with `wait`, so a signal reaches on_signal at once
+	# (stdin passed on explicitly for --step: a background job would get /dev/null).
 	(
-		trap 'run_cleanups' EXIT
+		trap run_cleanups EXIT
 		trap 'exit 130' INT TERM
 		"bench_$CUR"
-	) || rc=$?
-	[ "$rc" = 0 ] || [ "$rc" = 130 ] || skip_part "failed with exit status $rc (the error is on stderr); partial results kept"
+	) <&3 &
+	CHILD=$!
+	rc=0
+	wait "$CHILD" || rc=$?
+	CHILD=""
+	[ "$rc" = 0 ] || skip_part "failed with exit status $rc (the error is on stderr); partial results kept"
 	report_build "partial: running"
 done
 CUR=""

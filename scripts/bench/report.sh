@@ -9,6 +9,7 @@
 #   were measured next to each other; ratio_q1..q3 is the interquartile range of those ratios.
 #   p99 only where a group has 100 values or more (otherwise it would just be the maximum).
 
+# shellcheck disable=SC2034 # used by bench.sh
 RAW_HEADER="bench,metric,case,param,variant,role,run,value,unit"
 SUM_HEADER="bench,metric,case,param,variant,role,unit,n,median,p99,min,max,ratio,ratio_q1,ratio_q3,ratio_n"
 
@@ -45,7 +46,8 @@ summarize() { # RAW SUMMARY
 		sort -t, -k1,1n -k7,7g | group_stats 5 >"$tmp/ratios"
 	{
 		echo "$SUM_HEADER"
-		awk -F, 'NR == FNR { r[$1 "," $2 "," $3 "," $4 "," $5] = $7 "," $11 "," $12 "," $6; next }
+		# FILENAME, not NR == FNR: the ratios file is empty when nothing has a baseline.
+		awk -F, 'FILENAME == ARGV[1] { r[$1 "," $2 "," $3 "," $4 "," $5] = $7 "," $11 "," $12 "," $6; next }
 			{ k = $1 "," $2 "," $3 "," $4 "," $5
 			  print $1 "," $2 "," $3 "," $4 "," $5 "," $6 "," $7 "," $8 "," $9 "," $10 "," $11 "," $12 "," ((k in r) ? r[k] : ",,,") }' \
 			"$tmp/ratios" "$tmp/stats"
@@ -120,7 +122,7 @@ report_build() { # STATUS (complete | partial: REASON)
 	{
 		echo "# bpflab benchmarks"
 		echo
-		if [ "$status" = complete ]; then echo "**Status: complete.**"; else echo "**Status: PARTIAL — $status.** Only what was measured before that is below."; fi
+		if [ "$status" = complete ]; then echo "**Status: complete.**"; else echo "**Status: PARTIAL — ${status#partial: }.** Only what was measured before that is below."; fi
 		echo
 		echo "| | |"
 		echo "|---|---|"
