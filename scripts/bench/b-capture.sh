@@ -122,3 +122,10 @@ report_capture() {
 	done
 	echo
 }
+
+table_capture() {
+	local m c
+	for c in all 1pct; do
+		for m in sent_pps written lost tool_cpu_ns_per_pkt softirq_ns_per_pkt; do md_pivot capture "$m" "$c" "target pps"; done
+	done
+}

@@ -82,3 +82,5 @@ plot '$OUT/chain_unrolled.dat' using 1:2:3:4 with yerrorlines title 'unrolled (d
      '$OUT/chain_flat.dat' using 1:2:3:4 with yerrorlines title 'one program (flat loop)'
 EOP
 }
+
+table_chain() { md_pivot chain ns_per_run root+k k; }

@@ -139,3 +139,9 @@ plot 1 with lines lc 'gray' notitle, \
      '$OUT/sockmap_ratio_throughput.dat' using 1:2:3:4 with yerrorlines title 'throughput (above 1: sockmap faster)'
 EOP
 }
+
+table_sockmap() {
+	local m
+	for m in lat_p50 lat_p99 lo_pkts_per_msg; do md_pivot sockmap "$m" ping-pong bytes; done
+	md_pivot sockmap throughput stream bytes
+}

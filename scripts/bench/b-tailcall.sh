@@ -54,3 +54,5 @@ plot '$OUT/tailcall_direct.dat' using 1:2:3:4 with yerrorlines title 'direct (co
      '$OUT/tailcall_indirect.dat' using 1:2:3:4 with yerrorlines title 'indirect (computed key)'
 EOP
 }
+
+table_tailcall() { md_pivot tailcall ns_per_run chain k; }

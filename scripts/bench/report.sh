@@ -143,8 +143,10 @@ report_build() { # STATUS (complete | partial: REASON)
 				echo
 			fi
 			if grep -q "^$b," "$SUMMARY"; then
-				md_table "$b"
-				echo
+				if declare -F "table_$b" >/dev/null; then "table_$b"; else
+					md_table "$b"
+					echo
+				fi
 				! declare -F "report_$b" >/dev/null || "report_$b"
 			fi
 		done
@@ -172,4 +174,28 @@ linfit() {
 	awk '{ n++; sx += $1; sy += $2; sxx += $1 * $1; sxy += $1 * $2 }
 		END { d = n * sxx - sx * sx; if (n < 2 || d == 0) { print "- -"; exit }
 			s = (n * sxy - sx * sy) / d; printf "%.3g %.3g\n", s, (sy - s * sx) / n }'
+}
+
+# One table per metric and case for sweeps: a row per param, a column per variant;
+# cells "median (min–max)" and, for variants, "×ratio [IQR]" to the baseline.
+md_pivot() { # BENCH METRIC CASE PARAM_LABEL
+	awk -F, -v b="$1" -v m="$2" -v c="$3" -v pl="$4" '
+	function f(v) { if (v == "") return "-"; if (v + 0 >= 1000) return sprintf("%.0f", v); return sprintf("%.3g", v) }
+	$1 == b && $2 == m && $3 == c {
+		if (!($5 in vi)) { vi[$5] = ++nv; vn[nv] = $5 }
+		if (!($4 in pi)) { pi[$4] = ++np; pn[np] = $4 }
+		cell = f($9) " (" f($11) "–" f($12) ")"
+		if ($13 != "") cell = cell " ×" sprintf("%.2f", $13) " [" sprintf("%.2f", $14) "–" sprintf("%.2f", $15) "]"
+		if ($6 == "base") cell = cell " (baseline)"
+		t[$4, $5] = cell; unit = $7; n = $8
+	}
+	END {
+		if (!np) exit
+		printf "%s, %s (%s; median (min–max) of %s runs; ×ratio [IQR] to the baseline):\n\n", m, c, unit, n
+		h = "| " pl " |"; s = "|--:|"
+		for (i = 1; i <= nv; i++) { h = h " " vn[i] " |"; s = s "---|" }
+		print h; print s
+		for (j = 1; j <= np; j++) { r = "| " pn[j] " |"; for (i = 1; i <= nv; i++) r = r " " ((pn[j], vn[i]) in t ? t[pn[j], vn[i]] : "-") " |"; print r }
+		print ""
+	}' "$SUMMARY"
 }
