@@ -19,6 +19,8 @@ PROG=xdpcap-bench
 LAB=bench-xdpcap
 # shellcheck source=scripts/lib/lab.sh
 . "$(dirname "$0")/../lib/lab.sh"
+# shellcheck source=scripts/bench/lib.sh
+. "$(dirname "$0")/lib.sh"
 
 usage() {
 	cat <<EOF
@@ -105,26 +107,9 @@ run mkdir -p "$PIN"
 run bpftool prog load "$BUILD_DIR/xdp_drop_ping.bpf.o" "$PIN/xdp_drop_ping" pinmaps "$PIN"
 xdp_attach "$PIN/xdp_drop_ping" "$HOST"
 
-# Wait (bounded) until CMD succeeds; 1 after 10 s.
-wait_until() {
-	local i
-	for ((i = 0; i < 100; i++)); do
-		"$@" && return 0
-		sleep 0.1
-	done
-	return 1
-}
 hook_slot_filled() { "$PINFILL" list "$HOOK" 2>/dev/null | grep -q "^$1	"; }
 tcpdump_listening() { grep -q 'listening on' "$TMP/t.err" 2>/dev/null; }
 rx_packets() { cat "/sys/class/net/$HOST/statistics/rx_packets"; }
-# Stop background process PID with SIGINT and wait for it (SIGKILL after 10 s).
-stop_pid() { # PID
-	kill -INT "$1" 2>/dev/null || true
-	wait_until not_running "$1" || kill -9 "$1" 2>/dev/null || true
-	wait "$1" 2>/dev/null || true
-}
-not_running() { ! kill -0 "$1" 2>/dev/null; }
-
 # One burst with the chosen captures on (both by default); prints one table row.
 one_run() { # RATE SIZE [XDPCAP=1 [TCPDUMP=1]]
 	local rate=$1 size=$2 with_x=${3:-1} with_t=${4:-1} xpid="" tpid="" rx0 rx1 out pps
@@ -170,11 +155,6 @@ one_run() { # RATE SIZE [XDPCAP=1 [TCPDUMP=1]]
 
 # Median of the numbers on stdin.
 median() { sort -n | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'; }
-# ns per run of a pinned program on FRAME, REPEAT times (bpftool's "duration").
-prog_ns() { # PIN FRAME REPEAT
-	bpftool -j prog run pinned "$1" data_in "$2" repeat "$3" | jq -r .duration
-}
-
 [ "$DRY_RUN" = 1 ] && exit 0
 echo "xdpcap vs tcpdump on the same traffic: $COUNT UDP packets per burst to port 9, $(nproc) CPUs, $(uname -r)"
 printf '%9s %5s %9s %9s %9s | %9s %9s | %9s %9s\n' "" "" "" "" "" "xdpcap" "" "tcpdump" ""
@@ -194,10 +174,9 @@ done
 # reply (dropped), measurements alternated so both see the same machine state.
 run mkdir -p "$PIN/nohook"
 run bpftool prog load "$BUILD_DIR/xdp_drop_ping_nohook.bpf.o" "$PIN/nohook/xdp_drop_ping" pinmaps "$PIN/nohook"
-# An ICMP echo reply 198.18.96.2 -> .1, 68 bytes (the frame of tests/bats/xdpcap.bats).
-REPLY_HEX="02 00 00 00 00 01 02 00 00 00 00 02 08 00 45 00 00 36 12 34 40 00 40 01 00 00 c6 12 60 02
-c6 12 60 01 00 00 00 00 00 01 00 01 de ad be ef de ad be ef 01 02 03 04 05 06 07 08 09 0a 0b 0c 0d 0e 0f 10 11 12"
-printf '%b' "$(tr -d ' \n' <<<"$REPLY_HEX" | sed 's/../\\x&/g')" >"$TMP/reply"
+# Test frames of the benchmark harness (scripts/bench/lib.sh): $TMP/echo-reply is dropped.
+make_frames "$TMP"
+cp "$TMP/echo-reply" "$TMP/reply"
 trace bpftool prog run pinned "$PIN/xdp_drop_ping" data_in "$TMP/reply" repeat "$REPEAT"
 for i in 1 2 3 4 5 6 7; do
 	prog_ns "$PIN/nohook/xdp_drop_ping" "$TMP/reply" "$REPEAT" >>"$TMP/nohook"
