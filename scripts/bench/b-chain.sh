@@ -16,7 +16,7 @@ chain_add() { # DIR OBJ N
 }
 
 bench_chain() {
-	local repeat=100000 runs=5 kmax=32 d=$BPIN/chain k
+	local repeat=50000 runs=2 kmax=32 d=$BPIN/chain k
 	[ "$SMOKE" = 0 ] || repeat=1000 runs=2 kmax=2
 	check_built "$BUILD_DIR/xdp_root.bpf.o" "$BUILD_DIR/bench_xdp_root_indirect.bpf.o" \
 		"$BUILD_DIR/xdp_count.bpf.o" "$BUILD_DIR/xdp_count_indirect.bpf.o" "$BUILD_DIR/bench_chain_flat.bpf.o"
@@ -34,8 +34,10 @@ bench_chain() {
 		"constant-slot tail-call sites per program). indirect: the same sources with -DCHAIN_INDIRECT" \
 		"(root: build/bench_xdp_root_indirect.bpf.o, members: build/xdp_count_indirect.bpf.o)." \
 		"flat: one program doing what k members do (parse, count the protocol, count the slot) k times in" \
-		"a loop (bpf/bench_chain_flat.bpf.c). The chains grow by one member per k; $runs runs per variant" \
-		"per k, alternated. Members are xdp_count, not the null members of labs/chain.md's table."
+		"a loop (bpf/bench_chain_flat.bpf.c). The chains grow by one member per k (k = 1..$kmax, $runs runs" \
+		"per variant, alternated), then shrink by one per k ($kmax..1, $runs more runs): a drift of the" \
+		"machine's load over the sweep does not turn into a slope. Members are xdp_count, not the null" \
+		"members of labs/chain.md's table."
 	trace bpftool prog loadall "$BUILD_DIR/xdp_count.bpf.o" "$d/unrolled/mK" type xdp map name root_array pinned "$d/unrolled/root_array" ...
 	trace "$PINFILL" set "$d/unrolled/root_array" K-1 "$d/unrolled/mK/xdp_count"
 	trace bpftool prog run pinned "$d/unrolled/xdp_root" data_in FRAME repeat "$repeat"
@@ -45,8 +47,16 @@ bench_chain() {
 		chain_add "$d/indirect" "$BUILD_DIR/xdp_count_indirect.bpf.o" "$k"
 		bpftool map update pinned "$d/flat/flat_k" key 0 0 0 0 value "$k" 0 0 0
 		[ $((k % 8)) != 1 ] || progress "chain: k = $k of $kmax ($runs runs x 3 variants)"
-		CH_K=$k
+		CH_K=$k CH_RUN0=0
 		interleave "$runs" chain_one unrolled indirect flat
+	done
+	progress "chain: the same, k = $kmax down to 1"
+	for ((k = kmax; k >= 1; k--)); do
+		bpftool map update pinned "$d/flat/flat_k" key 0 0 0 0 value "$k" 0 0 0
+		CH_K=$k CH_RUN0=$runs
+		interleave "$runs" chain_one unrolled indirect flat
+		"$PINFILL" del "$d/unrolled/root_array" "$((k - 1))" >/dev/null
+		"$PINFILL" del "$d/indirect/root_array" "$((k - 1))" >/dev/null
 	done
 }
 
@@ -56,7 +66,7 @@ chain_one() { # RUN VARIANT
 	unrolled) role=base ;;
 	flat) pin=$CH_DIR/flat/chain_flat ;;
 	esac
-	rec ns_per_run root+k "$CH_K" "$2" "$role" "$1" "$(prog_ns "$pin" "$TMPD/udp9" "$CH_REPEAT")" ns
+	rec ns_per_run root+k "$CH_K" "$2" "$role" "$((CH_RUN0 + $1))" "$(prog_ns "$pin" "$TMPD/udp9" "$CH_REPEAT")" ns
 }
 
 report_chain() {
