@@ -8,8 +8,9 @@
 
 bench_capture() {
 	local runs=2 secs=1
-	CAP_RATES="50000 100000 200000 400000"
-	[ "$SMOKE" = 0 ] || runs=1 CAP_RATES=2000 secs=1
+	# 99 % rejected only at the higher rates, where copying everything is what could lose packets.
+	CAP_RATES="100000 200000 400000" CAP_RATES_1PCT="200000 400000"
+	[ "$SMOKE" = 0 ] || runs=1 CAP_RATES=2000 CAP_RATES_1PCT=2000 secs=1
 	check_built "$BUILD_DIR/xdp_drop_ping.bpf.o" "$BUILD_DIR/xdpcap" "$BUILD_DIR/udpburst"
 	have_tool tcpdump tcpdump "capture" || return 0
 	check_prereq nsenter:util-linux
@@ -21,7 +22,8 @@ bench_capture() {
 	on_cleanup prog_array_empty "$CAP_HOOK"
 	run nsenter --net="$CAP_NSB" bpftool net attach xdpdrv pinned "$BPIN/capture/xdp_drop_ping" dev "$VB"
 	note "Netns $NA -> veth -> netns $NB, where xdp_drop_ping (native) passes the UDP. Bursts of" \
-		"1400-byte frames from build/udpburst, $secs s at each target rate (count = rate x $secs), $runs runs" \
+		"1400-byte frames from build/udpburst, $secs s at each target rate (count = rate x $secs, cut at" \
+		"$((secs + 1)) s if the sender is slower: sent_pps is what it reached), $runs runs" \
 		"per tool and rate, tools alternated. **xdpcap**: \`build/xdpcap -a pass HOOK FILE FILTER\` on the" \
 		"program's exit hook; **tcpdump**: \`tcpdump -i $VB -w FILE FILTER\` in $NB. Filter \`udp port 9\`." \
 		"all: every packet to port 9; 1pct: 1 % to port 9 and 99 % to port 10 at the same time (the" \
@@ -31,9 +33,11 @@ bench_capture() {
 		"softirq time per packet sent (baseline: none, no capture running)."
 	trace nsenter --net="$CAP_NSB" tcpdump -Z root -i "$VB" -n -w FILE udp port 9
 	trace "$BUILD_DIR/xdpcap" -a pass "$CAP_HOOK" FILE udp port 9
-	local f r
+	local f r rates
 	for f in all 1pct; do
-		for r in $CAP_RATES; do
+		rates=$CAP_RATES
+		[ "$f" = all ] || rates=$CAP_RATES_1PCT
+		for r in $rates; do
 			progress "capture: $f, $r packets/s, $runs runs x (none, xdpcap, tcpdump)"
 			CAP_FILTER=$f CAP_RATE=$r
 			interleave "$runs" cap_one none xdpcap tcpdump
@@ -45,7 +49,7 @@ cap_ready_x() { "$PINFILL" list "$CAP_HOOK" 2>/dev/null | grep -q '^2	'; }
 cap_ready_t() { grep -q 'listening on' "$CAP_LOG/t.err" 2>/dev/null; }
 
 cap_one() { # RUN VARIANT
-	local v=$2 pid="" tpid bpid="" s0 s1 out9 out10="" sent9 sent10=0 w="" lost="" cpu="" hz c9 r9 c10 r10 pps
+	local v=$2 pid="" tpid="" bpid="" s0 s1 out9 out10="" sent9 sent10=0 w="" lost="" cpu="" hz c9 r9 c10 r10 pps
 	c9=$((CAP_RATE * CAP_SECS)) r9=$CAP_RATE
 	if [ "$CAP_FILTER" = 1pct ]; then
 		c10=$((c9 * 99 / 100)) r10=$((r9 * 99 / 100)) c9=$((c9 / 100)) r9=$((r9 / 100))
@@ -56,29 +60,29 @@ cap_one() { # RUN VARIANT
 		timeout 120 "$BUILD_DIR/xdpcap" -a pass "$CAP_HOOK" "$CAP_LOG/x.pcapng" udp port 9 2>"$CAP_LOG/x.err" &
 		pid=$!
 		wait_until cap_ready_x || die "xdpcap did not start: $(cat "$CAP_LOG/x.err")"
-		tpid=$pid
 		;;
 	tcpdump)
 		timeout 120 nsenter --net="$CAP_NSB" tcpdump -Z root -i "$VB" -n -w "$CAP_LOG/t.pcap" udp port 9 2>"$CAP_LOG/t.err" &
 		pid=$!
 		wait_until cap_ready_t || die "tcpdump did not start: $(cat "$CAP_LOG/t.err")"
-		tpid=$(pgrep -P "$pid" | head -n1)
 		;;
 	esac
+	# $pid is timeout; its child is the capture process (nsenter execs tcpdump).
+	[ -z "$pid" ] || tpid=$(pgrep -P "$pid" | head -n1)
 	[ -z "$pid" ] || on_cleanup stop_pid "$pid"
 	s0=$(softirq_ticks)
 	if [ "$CAP_FILTER" = 1pct ]; then
-		ip netns exec "$NA" "$BUILD_DIR/udpburst" -c "$c10" -r "$r10" -s 1400 -p 10 -t 20 "$IPB" >"$CAP_LOG/b10" &
+		ip netns exec "$NA" "$BUILD_DIR/udpburst" -c "$c10" -r "$r10" -s 1400 -p 10 -t "$((CAP_SECS + 1))" "$IPB" >"$CAP_LOG/b10" &
 		bpid=$!
 	fi
-	out9=$(ip netns exec "$NA" "$BUILD_DIR/udpburst" -c "$c9" -r "$r9" -s 1400 -p 9 -t 20 "$IPB") || true
+	out9=$(ip netns exec "$NA" "$BUILD_DIR/udpburst" -c "$c9" -r "$r9" -s 1400 -p 9 -t "$((CAP_SECS + 1))" "$IPB") || true
 	[ -z "$bpid" ] || wait "$bpid" || true
 	[ "$CAP_FILTER" != 1pct ] || out10=$(cat "$CAP_LOG/b10")
 	s1=$(softirq_ticks)
 	hz=$(getconf CLK_TCK)
 	if [ -n "$pid" ]; then
 		sleep 0.5 # let the reader drain what the kernel still holds for it
-		cpu=$(awk '{ print $14 + $15 }' "/proc/$tpid/stat" 2>/dev/null) || true
+		[ -z "$tpid" ] || cpu=$(awk '{ print $14 + $15 }' "/proc/$tpid/stat" 2>/dev/null) || true
 		stop_pid "$pid"
 	fi
 	sent9=$(sed -n 's/^sent=\([0-9]*\).*/\1/p' <<<"$out9")

@@ -7,7 +7,7 @@
 LABS_ALL="lab2 tailcall chain glb bpf2bpf template"
 
 bench_labs() {
-	local runs=5 l
+	local runs=3 l
 	[ "$SMOKE" = 0 ] || runs=1
 	LABS_LIST=()
 	for l in $LABS_ALL; do

@@ -8,7 +8,7 @@
 SM_SIZES="64 1024 16384 65536"
 
 bench_sockmap() {
-	local secs=1 runs=5 cg2 s
+	local secs=1 runs=4 cg2 s
 	[ "$SMOKE" = 0 ] || secs=1 runs=1 SM_SIZES=64
 	cg2=$(cgroup2_root)
 	[ -n "$cg2" ] || {
@@ -109,16 +109,19 @@ sm_iperf() { # RUN VARIANT
 
 report_sockmap() {
 	local m f
-	echo "Where redirecting pays (ratio sockmap / plain per size; latency: below 1 is better, throughput: above 1):"
+	echo "Where redirecting pays, per size: **better** / **worse** when the whole interquartile range of the"
+	echo "paired ratios sockmap / plain is on that side of 1, **no clear difference** otherwise."
 	echo
 	for m in lat_p50 lat_p99 throughput; do
 		awk -F, -v m="$m" '$1 == "sockmap" && $2 == m && $5 == "sockmap" && $13 != "" { printf "%s %s %s %s\n", $4, $13, $14, $15 }' "$SUMMARY" |
 			sort -n | awk -v m="$m" '
-			{ better = (m == "throughput") ? ($2 > 1) : ($2 < 1); line = line sprintf(" %s B: %.2f× [%.2f–%.2f];", $1, $2, $3, $4)
-			  if (n++ && better != prev) cross = cross sprintf(" between %s and %s B (%s);", ps, $1, better ? "sockmap better from here" : "plain better from here")
-			  prev = better; ps = $1; if (n == 1) first = better }
+			{ if (m == "throughput") v = ($3 > 1) ? "better" : ($4 < 1) ? "worse" : "no clear difference"
+			  else v = ($4 < 1) ? "better" : ($3 > 1) ? "worse" : "no clear difference"
+			  line = line sprintf(" %s B %.2f× [%.2f–%.2f] %s;", $1, $2, $3, $4, v)
+			  if (n++ && v != prev) cross = cross sprintf(" %s from %s B;", v, $1)
+			  prev = v; if (n == 1) first = v }
 			END { if (!n) exit
-				printf "- %s:%s crossover:%s\n", m, line, cross ? cross : (first ? " none, sockmap better at every size" : " none, plain better at every size") }'
+				printf "- %s:%s\n  - crossover: %s at the smallest size%s\n", m, line, first, cross ? ", then" cross : ", and the same at every size (no crossover)" }'
 	done
 	echo
 	f=$OUT/sockmap_cdf
