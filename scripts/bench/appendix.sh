@@ -54,7 +54,7 @@ updown() { # LAB
 	echo "- \`scripts/$1.sh up\`: $(cell labs up_s "$1" - "$1"), \`down\`: $(cell labs down_s "$1" - "$1") (median of $(sum_get labs up_s "$1" - "$1" n) runs, each in a fresh sandbox)"
 }
 analysis() { # BENCH: the report's own analysis lines for BENCH
-	awk -v h="## $(bench_title "$1")" '$0 == h { on = 1; next } on && /^## / { exit } on && /^- /' "$OUT/report.md"
+	awk -v h="## $(bench_title "$1")" '$0 == h { on = 1; next } on && /^## / { exit } on && /^ *- /' "$OUT/report.md"
 }
 
 section() { # LAB

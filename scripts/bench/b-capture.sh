@@ -114,7 +114,8 @@ cap_one() { # RUN VARIANT
 
 report_capture() {
 	local f v
-	echo "Highest target rate with zero loss in every run (of the rates tried: ${CAP_RATES:-see table}):"
+	echo "Highest target rate with zero loss in every run (of the target rates in the tables above; the"
+	echo "sender's achieved rate is sent_pps):"
 	echo
 	for f in all 1pct; do
 		for v in xdpcap tcpdump; do

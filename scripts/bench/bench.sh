@@ -34,16 +34,18 @@ Benchmarks: $BENCHES
   --out DIR     where the report goes (default build/bench)
   --id ID       suffix of every netns, veth, cgroup and pin name (default: from the PID)
   --list        print the benchmark names and exit
+  --report-only rebuild OUT/report.md, the summaries and plots from OUT/raw.csv (no measuring)
   --dry-run     print what would run, change nothing
   --step, -v, -h  as in the lab scripts
 Environment: BPFLAB_PIN (pins go to \$BPFLAB_PIN/bench-ID).
 EOF
 }
 
-SMOKE=0 OUT=$BUILD_DIR/bench ID=$(printf '%04x' $(($$ % 65536))) NAMES=()
+REPORT_ONLY=0 SMOKE=0 OUT=$BUILD_DIR/bench ID=$(printf '%04x' $(($$ % 65536))) NAMES=()
 while [ $# -gt 0 ]; do
 	case "$1" in
 	--smoke) SMOKE=1 ;;
+	--report-only) REPORT_ONLY=1 ;;
 	--list)
 		tr ' ' '\n' <<<"$BENCHES"
 		exit 0
@@ -70,6 +72,15 @@ if [ "${#NAMES[@]}" -eq 0 ]; then
 	if [ "$SMOKE" = 1 ]; then NAMES=(xdp tailcall bpf2bpf); else read -ra NAMES <<<"$BENCHES"; fi
 fi
 
+if [ "$REPORT_ONLY" = 1 ]; then
+	RAW=$OUT/raw.csv SUMMARY=$OUT/summary.csv
+	[ -f "$RAW" ] || die "no raw.csv in $OUT" "run the benchmarks first"
+	[ -f "$OUT/header.tsv" ] || die "no header.tsv in $OUT" "run the benchmarks first"
+	RAN=$(for n in $BENCHES; do if grep -q "^$n," "$RAW" || grep -q "^$n	" "$OUT/skipped.tsv" 2>/dev/null; then echo "$n"; fi; done)
+	report_build "$(jq -r '.status // "complete"' "$OUT/summary.json" 2>/dev/null || echo complete)"
+	progress "report: $OUT/report.md (rebuilt from raw.csv)"
+	exit 0
+fi
 if [ "$DRY_RUN" = 1 ]; then
 	for n in "${NAMES[@]}"; do echo "would run: $(bench_title "$n")$([ "$SMOKE" = 1 ] && echo " (smoke)")"; done
 	echo "report: $OUT/report.md"
