@@ -98,7 +98,7 @@ plot() { # NAME TITLE
 		return 0
 	}
 	{
-		echo "set terminal png size 900,500 font ',10'; set output '$OUT/$1.png'; set title '$2'; set grid; set key top left"
+		echo "set terminal png size 900,500 font ',10' noenhanced; set output '$OUT/$1.png'; set title '$2'; set grid; set key top left"
 		cat
 	} | gnuplot 2>>"$OUT/gnuplot.log" || {
 		echo "_(plot $1.png failed: see gnuplot.log)_"
