@@ -4,10 +4,11 @@
  *   mim_lookup   bind hash -> ARRAY_OF_MAPS slot -> inner ARRAY row   (three lookups, as glb_fwd)
  *   flat_lookup  one HASH lookup of {bind, row} -> the same row
  *
- * Both parse the packet and hash the flow exactly like bpf/glb.bpf.c (same FNV-1a over the
- * 5-tuple) and return XDP_DROP when they found a non-empty row, XDP_PASS otherwise: no
- * encapsulation, so the difference is the lookups alone. glb_fwd itself is measured next to
- * them for the whole path with the encapsulation.
+ * GLB's key and table sizes (bpf/glb.h: 24-byte bind, 65536-row tables). Both parse the
+ * packet and hash the 5-tuple the same way (FNV-1a here; GLB uses SipHash, which would add
+ * the same cost to both) and return XDP_DROP when they found a non-empty row, XDP_PASS
+ * otherwise: no encapsulation, so the difference is the lookups alone. Each run stores the
+ * row it computed in bench_row, so user space can put that one row into flat_rows.
  */
 #include "vmlinux.h"
 #include <bpf/bpf_helpers.h>
@@ -45,10 +46,12 @@ struct {
 
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
-	__uint(max_entries, GLB_ROWS * 4);
+	__uint(max_entries, GLB_ROWS);
 	__type(key, struct flat_key);
 	__type(value, struct glb_row);
 } flat_rows SEC(".maps");
+
+__u32 bench_row;
 
 #define FNV_OFFSET	2166136261u
 #define FNV_PRIME	16777619u
@@ -83,7 +86,7 @@ static __always_inline int flow_of(struct xdp_md *ctx, struct glb_bind *bind, __
 	ports = l4.l4;
 	if ((void *)(ports + 1) > data_end)
 		return -1;
-	bind->vip = ip->daddr;
+	bind->ipv4 = ip->daddr;
 	bind->port = ports->dest;
 	bind->proto = l4.proto;
 	h = fnv_bytes(h, ip->saddr, 4);
@@ -92,6 +95,7 @@ static __always_inline int flow_of(struct xdp_md *ctx, struct glb_bind *bind, __
 	h = fnv_bytes(h, ports->dest, 2);
 	h = fnv_bytes(h, l4.proto, 1);
 	*row = (h ^ (h >> 16)) & (GLB_ROWS - 1);
+	bench_row = *row;
 	return 0;
 }
 
