@@ -33,8 +33,8 @@ bench_chain() {
 		"unrolled: build/xdp_root.bpf.o + k build/xdp_count.bpf.o (chain.bpf.h's default: 32 unrolled" \
 		"constant-slot tail-call sites per program). indirect: the same sources with -DCHAIN_INDIRECT" \
 		"(root: build/bench_xdp_root_indirect.bpf.o, members: build/xdp_count_indirect.bpf.o)." \
-		"flat: one program doing what k members do (parse, count the protocol, count the slot) k times in" \
-		"a loop (bpf/bench_chain_flat.bpf.c). The chains grow by one member per k (k = 1..$kmax, $runs runs" \
+		"flat: one program that parses once and then does the members' counting (protocol, slot) k times" \
+		"(bpf/bench_chain_flat.bpf.c; each chained member parses again, part of what a chain costs). The chains grow by one member per k (k = 1..$kmax, $runs runs" \
 		"per variant, alternated), then shrink by one per k ($kmax..1, $runs more runs): a drift of the" \
 		"machine's load over the sweep does not turn into a slope. Members are xdp_count, not the null" \
 		"members of labs/chain.md's table."
