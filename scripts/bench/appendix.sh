@@ -84,7 +84,7 @@ section() { # LAB
 	chain)
 		local k
 		for k in 1 8 16 24 32; do
-			echo "- root + $k members: unrolled $(cell chain ns_per_run root+k "$k" unrolled), CHAIN_INDIRECT $(cell chain ns_per_run root+k "$k" indirect), one program $(cell chain ns_per_run root+k "$k" flat)"
+			echo "- root + $k member(s): unrolled $(cell chain ns_per_run root+k "$k" unrolled), CHAIN_INDIRECT $(cell chain ns_per_run root+k "$k" indirect), one program $(cell chain ns_per_run root+k "$k" flat)"
 		done
 		analysis chain
 		updown chain
@@ -92,7 +92,7 @@ section() { # LAB
 	glb)
 		echo "- flat hash lookup path $(cell mim ns_per_run udp-bound - flat_lookup), GLB's bind -> ARRAY_OF_MAPS -> row path $(cell mim ns_per_run udp-bound - mim_lookup), empty program $(cell mim ns_per_run udp-bound - xdp_pass)"
 		echo "- map-in-map minus flat, paired: $(diffcell mim ns_per_run udp-bound - flat_lookup mim_lookup)"
-		echo "- glb_fwd's encapsulation is not timed: BPF_PROG_TEST_RUN repeats an XDP program on the packet the previous repetition left (after the first run glb_fwd sees its own IP-in-IP output)"
+		echo "- glb_fwd's encapsulation is not timed: BPF_PROG_TEST_RUN repeats an XDP program on the packet the previous repetition left (after the first run glb_fwd sees its own encapsulated output)"
 		updown glb
 		;;
 	bpf2bpf)

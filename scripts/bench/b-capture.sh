@@ -122,7 +122,8 @@ report_capture() {
 			awk -F, -v f="$f" -v v="$v" '$1 == "capture" && $2 == "lost" && $3 == f && $5 == v { n[$4]++; if ($8 + 0 > 0) bad[$4] = 1 }
 				END { best = -1; for (r in n) if (!(r in bad) && r + 0 > best) best = r + 0
 					for (r in n) if ((r in bad) && r + 0 < best) mixed = 1
-					printf "- %s, %s: %s%s\n", f, v, best < 0 ? "none" : best " packets/s (target)", mixed ? " (but a lower rate lost packets)" : "" }' "$RAW"
+					printf "- highest zero-loss target rate, %s, %s: %s%s\n", f == "all" ? "every packet matching" : "1 % matching", v,
+						best < 0 ? "none of the rates tried" : best " packets/s", mixed ? " (but a lower rate lost packets)" : "" }' "$RAW"
 		done
 	done
 	echo
