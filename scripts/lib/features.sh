@@ -1,0 +1,176 @@
+# SPDX-License-Identifier: GPL-2.0
+# shellcheck shell=bash
+# shellcheck disable=SC2034 # FEAT_* are read by the scripts that source this file
+# Feature probes: one place that asks the kernel "does X work here?", for scripts/doctor.sh
+# and for labs that fail early with the same words. Source after common.sh and tracing.sh.
+#
+# Each feat_* function returns 0 when the feature works and sets FEAT_REASON to what was
+# found: on failure the kernel's own refusal (EPERM, "no kprobe PMU", ...). Probes that need
+# a built object say "not probed" (status 2) when it is missing. Probe commands are traced
+# like every other command; their output is shown only with -v.
+
+# The error line of a failed command, without the tool's "name: error: " prefix.
+feat_first_error() {
+	sed -n 's/^[a-z_]*: error: //p; s/^libbpf: .*load failed: //p' | head -n1
+}
+
+# Run a probe command (traced, paused with --step); its output is in FEAT_OUT.
+feat_run() {
+	trace "$@"
+	step_pause
+	if FEAT_OUT=$("$@" 2>&1); then
+		return 0
+	fi
+	[ "$VERBOSE" != 1 ] || echo "$FEAT_OUT" >&2
+	return 1
+}
+
+# FEAT_REASON from a failed command's output, with the errno name when there is one.
+feat_refusal() { # PREFIX
+	local err name
+	err=$(feat_first_error <<<"$FEAT_OUT")
+	[ -n "$err" ] || err=$(grep -v '^$' <<<"$FEAT_OUT" | tail -n1)
+	name=$(errno_name "$err")
+	FEAT_REASON="$1${name:+$name (}$err${name:+)}"
+}
+
+feat_need_built() { # FILE...
+	local f
+	for f in "$@"; do
+		[ -e "$f" ] || {
+			FEAT_REASON="not probed: $f is missing (run make)"
+			return 2
+		}
+	done
+}
+
+# ---- tracing hooks (the bpf2bpf lab's three paths)
+feat_kprobe() { # [FUNC...]  attachable through the kprobe PMU
+	local fn
+	feat_need_built "$BUILD_DIR/linkpin" || return
+	[ $# -gt 0 ] || set -- tcp_connect
+	for fn in "$@"; do
+		feat_run "$BUILD_DIR/linkpin" probe kprobe "$fn" || {
+			FEAT_REASON=$(feat_first_error <<<"$FEAT_OUT")
+			return 1
+		}
+	done
+	FEAT_REASON="$* can be probed (kprobe PMU)"
+}
+
+feat_tracepoint() { # [GROUP:NAME]
+	local tp=${1:-sock:inet_sock_set_state}
+	feat_need_built "$BUILD_DIR/linkpin" || return
+	feat_run "$BUILD_DIR/linkpin" probe tracepoint "$tp" || {
+		FEAT_REASON=$(feat_first_error <<<"$FEAT_OUT")
+		return 1
+	}
+	FEAT_REASON="$tp exists"
+}
+
+# fentry cannot be probed without loading a program: load the bpf2bpf lab's fentry pair into
+# DIR (bpftool loadall ARGS may share maps). Kept when it works; DIR removed when not.
+FEAT_FENTRY_OBJ=$BUILD_DIR/conn_trace_fentry.bpf.o
+feat_fentry_load() { # DIR [bpftool loadall extra args...]
+	local dir=$1
+	shift
+	feat_need_built "$FEAT_FENTRY_OBJ" || return
+	if feat_run bpftool prog loadall "$FEAT_FENTRY_OBJ" "$dir" "$@"; then
+		FEAT_REASON="fentry programs load (BPF trampolines work)"
+		return 0
+	fi
+	run_quiet rm -rf "$dir"
+	feat_refusal "load failed: "
+	[[ $FEAT_REASON != *EPERM* ]] || FEAT_REASON+=" - no BPF trampolines here (lockdown, or no JIT/ftrace support)"
+	return 1
+}
+
+# ---- what `bpftool feature probe kernel` says (the kernel loads a tiny program/map of each type)
+FEAT_KERNEL_JSON=""
+feat_kernel_probe() {
+	[ -z "$FEAT_KERNEL_JSON" ] || return 0
+	trace bpftool -j feature probe kernel
+	FEAT_KERNEL_JSON=$(bpftool -j feature probe kernel 2>/dev/null) || FEAT_KERNEL_JSON='{}'
+}
+feat_map_type() { # TYPE (prog_array, array_of_maps, sockhash, perf_event_array, ringbuf, ...)
+	feat_kernel_probe
+	if [ "$(jq -r --arg k "have_${1}_map_type" '.map_types[$k] // false' <<<"$FEAT_KERNEL_JSON")" = true ]; then
+		FEAT_REASON="map type $1 can be created"
+		return 0
+	fi
+	FEAT_REASON="the kernel refuses to create a $1 map (bpftool feature probe kernel)"
+	return 1
+}
+feat_prog_type() { # TYPE (xdp, sched_cls, sk_msg, sock_ops, tracepoint, kprobe, tracing, ext)
+	feat_kernel_probe
+	if [ "$(jq -r --arg k "have_${1}_prog_type" '.program_types[$k] // false' <<<"$FEAT_KERNEL_JSON")" = true ]; then
+		FEAT_REASON="program type $1 loads"
+		return 0
+	fi
+	FEAT_REASON="the kernel refuses to load a $1 program (bpftool feature probe kernel)"
+	return 1
+}
+
+# ---- attach probes on a veth pair in a private network namespace (gone when the probe ends)
+# Runs once; FEAT_NET holds one "NAME ok|no DETAIL" line per attach kind: xdpdrv xdpgeneric
+# clsact test_run. Programs are pinned under DIR (on bpffs) and removed by the caller.
+FEAT_NET=""
+feat_net_probe() { # DIR
+	local dir=$1 frame
+	[ -z "$FEAT_NET" ] || return 0
+	if ! feat_need_built "$BUILD_DIR/xdp_drop_ping.bpf.o" "$BUILD_DIR/tailcall.bpf.o"; then
+		FEAT_NET="all no $FEAT_REASON"
+		return 0
+	fi
+	frame=$(mktemp)
+	head -c 64 /dev/zero >"$frame"
+	run mkdir -p "$dir"
+	# Each step reports its own line; a failure does not stop the next.
+	# shellcheck disable=SC2016 # expanded by the inner bash
+	feat_run unshare --net bash -c '
+		p() { local n=$1; shift; if o=$("$@" 2>&1); then echo "$n ok"; else echo "$n no $(echo "$o" | grep -v "^$" | tail -n1)"; fi; }
+		ip link add bpflabd0 type veth peer name bpflabd1 && ip link set bpflabd0 up && ip link set bpflabd1 up
+		bpftool prog load "$1" "$3/xdp" || exit 1
+		p xdpdrv bpftool net attach xdpdrv pinned "$3/xdp" dev bpflabd0
+		p xdpgeneric bpftool net attach xdpgeneric pinned "$3/xdp" dev bpflabd1
+		p test_run bpftool prog run pinned "$3/xdp" data_in "$4" repeat 1
+		bpftool prog loadall "$2" "$3/tc" >/dev/null 2>&1
+		p clsact sh -c "tc qdisc add dev bpflabd0 clsact && tc filter add dev bpflabd0 ingress pref 1 bpf direct-action pinned $3/tc/classifier_0"
+		exit 0' _ "$BUILD_DIR/xdp_drop_ping.bpf.o" "$BUILD_DIR/tailcall.bpf.o" "$dir" "$frame" || true
+	rm -f "$frame"
+	FEAT_NET=$(grep -E '^(xdpdrv|xdpgeneric|test_run|clsact) ' <<<"$FEAT_OUT") ||
+		FEAT_NET="all no cannot load build/xdp_drop_ping.bpf.o: $(feat_first_error <<<"$FEAT_OUT")"
+}
+feat_net() { # DIR KIND
+	local line
+	feat_net_probe "$1"
+	line=$(grep -E "^($2|all) " <<<"$FEAT_NET" | head -n1)
+	FEAT_REASON=${line#* }
+	FEAT_REASON=${FEAT_REASON#* }
+	[[ $line == "$2 ok"* ]]
+}
+
+# ---- tunnels the GLB lab's backends decapsulate with (in a private network namespace)
+feat_fou() {
+	if feat_run unshare --net ip fou add port 5555 gue; then
+		FEAT_REASON="ip fou add works (GUE decapsulation in the kernel)"
+		return 0
+	fi
+	feat_refusal "ip fou add: "
+	[[ $FEAT_REASON != *ENOENT* ]] || FEAT_REASON+=" - no FOU in this kernel (CONFIG_NET_FOU)"
+	return 1
+}
+feat_ipip() {
+	if feat_run unshare --net ip link add bpflabt0 type ipip local 198.18.0.1 remote 198.18.0.2; then
+		FEAT_REASON="ipip tunnels can be created"
+		return 0
+	fi
+	feat_refusal "ip link add type ipip: "
+	return 1
+}
+
+# A lab's `up` fails early, with the doctor's words, when FEATURE does not work here.
+feat_need() { # FEATURE-FUNCTION [ARGS...]
+	"feat_$1" "${@:2}" && return 0
+	die "this kernel cannot run this: $1: $FEAT_REASON" "scripts/doctor.sh lists what works here and why"
+}
