@@ -26,9 +26,11 @@ feat_run() {
 }
 
 # FEAT_REASON from a failed command's output, with the errno name when there is one.
+# iproute2 says the kernel's answer first ("RTNETLINK answers: ..."), then a generic line.
 feat_refusal() { # PREFIX
 	local err name
 	err=$(feat_first_error <<<"$FEAT_OUT")
+	[ -n "$err" ] || err=$(sed -n 's/^RTNETLINK answers: //p; s/^Error: //p' <<<"$FEAT_OUT" | head -n1)
 	[ -n "$err" ] || err=$(grep -v '^$' <<<"$FEAT_OUT" | tail -n1)
 	name=$(errno_name "$err")
 	FEAT_REASON="$1${name:+$name (}$err${name:+)}"
@@ -125,29 +127,50 @@ feat_net_probe() { # DIR
 	frame=$(mktemp)
 	head -c 64 /dev/zero >"$frame"
 	run mkdir -p "$dir"
-	# Each step reports its own line; a failure does not stop the next.
+	# Each step prints its own result line (and its trace on fd 3); a failure does not stop
+	# the next. The veth pair and the namespace vanish when the inner bash exits.
+	trace unshare --net bash -c "(veth pair; XDP native, generic, test run; clsact probes)"
+	step_pause
 	# shellcheck disable=SC2016 # expanded by the inner bash
-	feat_run unshare --net bash -c '
-		p() { local n=$1; shift; if o=$("$@" 2>&1); then echo "$n ok"; else echo "$n no $(echo "$o" | grep -v "^$" | tail -n1)"; fi; }
+	FEAT_OUT=$(unshare --net bash -c '
+		t() { local q; printf -v q "%q " "$@"; echo "+   ${q% }" >&3; }
+		p() { local n=$1 o; shift; t "$@"; if o=$("$@" 2>&1); then echo "$n ok $5"; else echo "$n no $(echo "$o" | grep -v "^$" | tail -n1)"; fi; }
+		t ip link add bpflabd0 type veth peer name bpflabd1
 		ip link add bpflabd0 type veth peer name bpflabd1 && ip link set bpflabd0 up && ip link set bpflabd1 up
-		bpftool prog load "$1" "$3/xdp" || exit 1
+		t bpftool prog load "$1" "$3/xdp"
+		bpftool prog load "$1" "$3/xdp" 2>&1 || exit 1
 		p xdpdrv bpftool net attach xdpdrv pinned "$3/xdp" dev bpflabd0
 		p xdpgeneric bpftool net attach xdpgeneric pinned "$3/xdp" dev bpflabd1
 		p test_run bpftool prog run pinned "$3/xdp" data_in "$4" repeat 1
+		t bpftool prog loadall "$2" "$3/tc"
 		bpftool prog loadall "$2" "$3/tc" >/dev/null 2>&1
-		p clsact sh -c "tc qdisc add dev bpflabd0 clsact && tc filter add dev bpflabd0 ingress pref 1 bpf direct-action pinned $3/tc/classifier_0"
-		exit 0' _ "$BUILD_DIR/xdp_drop_ping.bpf.o" "$BUILD_DIR/tailcall.bpf.o" "$dir" "$frame" || true
+		p clsact tc qdisc add dev bpflabd0 clsact
+		p clsact_filter tc filter add dev bpflabd0 ingress pref 1 bpf direct-action pinned "$3/tc/classifier_0"
+		exit 0' _ "$BUILD_DIR/xdp_drop_ping.bpf.o" "$BUILD_DIR/tailcall.bpf.o" "$dir" "$frame" 3>&2 2>&1) || true
 	rm -f "$frame"
-	FEAT_NET=$(grep -E '^(xdpdrv|xdpgeneric|test_run|clsact) ' <<<"$FEAT_OUT") ||
+	[ "$VERBOSE" != 1 ] || echo "$FEAT_OUT" >&2
+	FEAT_NET=$(grep -E '^(xdpdrv|xdpgeneric|test_run|clsact|clsact_filter) ' <<<"$FEAT_OUT") ||
 		FEAT_NET="all no cannot load build/xdp_drop_ping.bpf.o: $(feat_first_error <<<"$FEAT_OUT")"
 }
-feat_net() { # DIR KIND
-	local line
+feat_net() { # DIR xdpdrv|xdpgeneric|test_run|clsact
+	local line kind=$2 what
 	feat_net_probe "$1"
-	line=$(grep -E "^($2|all) " <<<"$FEAT_NET" | head -n1)
-	FEAT_REASON=${line#* }
-	FEAT_REASON=${FEAT_REASON#* }
-	[[ $line == "$2 ok"* ]]
+	# clsact works only when both the qdisc and the filter did.
+	[ "$kind" != clsact ] || ! grep -q '^clsact ok' <<<"$FEAT_NET" || kind=clsact_filter
+	line=$(grep -E "^($kind|all) " <<<"$FEAT_NET" | head -n1)
+	case $2 in
+	xdpdrv) what="native (driver) XDP attaches to a veth" ;;
+	xdpgeneric) what="generic (skb) XDP attaches" ;;
+	test_run) what="BPF_PROG_TEST_RUN runs an XDP program on a frame" ;;
+	clsact) what="a direct-action BPF filter attaches at clsact ingress" ;;
+	esac
+	if [[ $line == "$kind ok"* ]]; then
+		FEAT_REASON=$what
+		return 0
+	fi
+	FEAT_REASON=${line#* no }
+	FEAT_REASON=${FEAT_REASON:-not probed}
+	return 1
 }
 
 # ---- tunnels the GLB lab's backends decapsulate with (in a private network namespace)
