@@ -80,6 +80,7 @@ tcp_connect_fixed() { # 4|6 ADDR S C
 	grep -q '^probing hooks (kprobe, then fentry, then tracepoint):' "$BL_TMP/up.out"
 	if has_kprobe_pmu; then
 		grep -q '^  kprobe: *chosen' "$BL_TMP/up.out"
+		grep -q '^  fentry: *not probed (kprobe chosen)$' "$BL_TMP/up.out"
 		return
 	fi
 	# This kernel: no kprobe PMU, and the reason names the missing config.

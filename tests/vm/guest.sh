@@ -24,6 +24,11 @@ mnt sysfs /sys
 mnt devtmpfs /dev
 mkdir -p /dev/pts /dev/shm 2>/dev/null
 mnt devpts /dev/pts
+# devtmpfs has no /dev/fd (bash process substitution needs it): udev makes these on a real boot.
+ln -sf /proc/self/fd /dev/fd
+ln -sf /proc/self/fd/0 /dev/stdin
+ln -sf /proc/self/fd/1 /dev/stdout
+ln -sf /proc/self/fd/2 /dev/stderr
 mnt tmpfs /dev/shm
 for d in /tmp /run /root /var/tmp; do mnt tmpfs "$d" mode=1777; done
 chmod 700 /root
@@ -45,9 +50,10 @@ mount -t 9p -o "$O9P,cache=mmap" bpflab_repo "$REPO" || {
 hostname bpflab-vm
 ip link set lo up
 cd "$REPO" || off
-echo "vmtest guest: $(uname -r), up in $(cut -d' ' -f1 /proc/uptime) s; running: tests/vm/lane.sh $(cat "$OUT/args")"
+export VMTEST=1
+mapfile -t args <"$OUT/args"
+echo "vmtest guest: $(uname -r), up in $(cut -d' ' -f1 /proc/uptime) s; running: tests/vm/lane.sh ${args[*]}"
 rc=0
-# shellcheck disable=SC2046 # the job's words, written one per line by the host
-bash tests/vm/lane.sh $(cat "$OUT/args") </dev/null || rc=$?
+VMTEST_OUT=$OUT bash tests/vm/lane.sh "${args[@]}" </dev/null || rc=$?
 echo "$rc" >"$OUT/status"
 off

@@ -20,7 +20,8 @@ HERE=$(cd "$(dirname "$0")" && pwd)
 MODDIR=/lib/modules/$KVER
 VM_CACHE=${BPFLAB_VM_CACHE:-/var/cache/bpflab}
 [ -f "$MODDIR/modules.dep" ] || die "$MODDIR/modules.dep is missing" "install the kernel: scripts/deps.sh vm"
-deb=$(ls "$VM_CACHE"/busybox-static_*.deb 2>/dev/null | tail -n1) ||
+deb=$(find "$VM_CACHE" -maxdepth 1 -name 'busybox-static_*.deb' 2>/dev/null | sort | tail -n1)
+[ -n "$deb" ] ||
 	die "no busybox-static .deb in $VM_CACHE" "run: scripts/deps.sh vm"
 # Modules the root filesystem needs, as they depend on each other (from modules.dep).
 WANT=(virtio_pci 9pnet_virtio 9p)
@@ -48,6 +49,7 @@ add_mod() { # PATH (relative to MODDIR)
 	local path=$1 d
 	[ -z "${seen[$path]:-}" ] || return 0
 	seen[$path]=1
+	# shellcheck disable=SC2013 # one line, words wanted
 	for d in $(awk -v m="$path:" '$1 == m { $1 = ""; print }' "$MODDIR/modules.dep"); do
 		add_mod "$d"
 	done

@@ -55,6 +55,7 @@ if ! command -v "$QEMU" >/dev/null || ! ls /boot/vmlinuz-*-amd64 >/dev/null 2>&1
 	scripts/deps.sh vm >&2 || skip "scripts/deps.sh vm could not install qemu-system-x86 / linux-image-amd64"
 fi
 command -v "$QEMU" >/dev/null || skip "$QEMU not found (Debian package qemu-system-x86)"
+# shellcheck disable=SC2012 # kernel file names: ls -v sorts versions
 KERNEL=$(ls -v /boot/vmlinuz-*-amd64 2>/dev/null | tail -n1)
 [ -n "$KERNEL" ] || skip "no /boot/vmlinuz-*-amd64 (Debian package linux-image-amd64)"
 KVER=${KERNEL#/boot/vmlinuz-}
@@ -80,9 +81,12 @@ if grep -qwE 'vmx|svm' /proc/cpuinfo && [ -w /dev/kvm ]; then
 fi
 
 OUT=$(mktemp -d /tmp/bpflab-vmtest.XXXXXX)
-QPID=""
+# qemu must not outlive us, however we end (timeout kills it on time; this on a signal).
+# shellcheck disable=SC2317 # called by the EXIT trap
 cleanup() {
-	[ -z "$QPID" ] || kill -9 "$QPID" 2>/dev/null || true
+	local pid
+	pid=$(cat "$OUT/qemu.pid" 2>/dev/null) || pid=""
+	[ -z "$pid" ] || kill -9 "$pid" 2>/dev/null || true
 	rm -rf "$OUT"
 }
 trap cleanup EXIT
@@ -96,27 +100,33 @@ start=$(date +%s)
 set +e
 # The console is the guest's serial port on our stdout; the guest has no network device.
 timeout -k 5 "$TIMEOUT" "$QEMU" "${ACCEL[@]}" -m 2G -smp 2 -nodefaults -no-user-config \
-	-display none -no-reboot -nic none -serial stdio \
+	-display none -no-reboot -nic none -serial stdio -pidfile "$OUT/qemu.pid" \
 	-kernel "$KERNEL" -initrd "$INITRD" \
 	-append "console=ttyS0 panic=-1 mitigations=off $quiet bpflab.stage2=$REPO/tests/vm/guest.sh" \
 	-virtfs "local,path=/,mount_tag=bpflab_root,security_model=none,readonly=on,multidevs=remap" \
 	-virtfs "local,path=$REPO,mount_tag=bpflab_repo,security_model=none,multidevs=remap" \
 	-virtfs "local,path=$OUT,mount_tag=bpflab_out,security_model=none" \
-	</dev/null 2>"$OUT/qemu.err" | tr -d '\r'
+	</dev/null 2>"$OUT/qemu.err" | sed -u 's/\r$//'
 rcs=("${PIPESTATUS[@]}")
 set -e
 qrc=${rcs[0]}
 echo "vmtest: qemu exited $qrc after $(($(date +%s) - start)) s"
-[ "$qrc" != 124 ] && [ "$qrc" != 137 ] || {
+if [ "$qrc" = 124 ] || [ "$qrc" = 137 ]; then
 	echo "vmtest: error: hard timeout (${TIMEOUT}s): qemu killed" >&2
 	rc=1
-}
+fi
 grep -v '^$' "$OUT/qemu.err" >&2 || true
 if [ -f "$OUT/status" ]; then
 	rc=${rc:-$(cat "$OUT/status")}
 else
 	echo "vmtest: error: the VM ended without a result (see the console above)" >&2
 	rc=1
+fi
+if [ -f "$OUT/peers.txt" ]; then
+	# Kept for the write-ups (labs/chain.md, labs/xdpcap.md): build/ is the project's scratch.
+	cp "$OUT/peers.txt" "$BUILD/vm/peers.txt"
+	echo "vmtest: peer comparisons (also in $BUILD/vm/peers.txt):"
+	cat "$OUT/peers.txt"
 fi
 [ ! -f "$OUT/summary" ] || echo "vm: $(cat "$OUT/summary")"
 exit "$rc"
