@@ -180,7 +180,14 @@ feat_fou() {
 		return 0
 	fi
 	feat_refusal "ip fou add: "
-	[[ $FEAT_REASON != *ENOENT* ]] || FEAT_REASON+=" - no FOU in this kernel (CONFIG_NET_FOU)"
+	[[ $FEAT_REASON == *ENOENT* ]] || return 1
+	# Debian's 6.1 builds fou as a module without the genetlink alias that would autoload it:
+	# `ip fou add` says ENOENT until someone runs `modprobe fou`.
+	if modinfo -n fou >/dev/null 2>&1; then
+		FEAT_REASON="fou is a module here, not loaded: 'ip fou add' works after 'modprobe fou'"
+		return 0
+	fi
+	FEAT_REASON+=" - no FOU in this kernel (CONFIG_NET_FOU)"
 	return 1
 }
 feat_ipip() {
