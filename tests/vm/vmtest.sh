@@ -24,7 +24,7 @@ skip() {
 }
 usage() {
 	sed -n '3,9s/^# \{0,1\}//p' "$0"
-	echo "Options: -t SECS hard timeout (default: 690 for the lane, 3600 for 'all'), -v kernel messages too"
+	echo "Options: -t SECS hard timeout (default: 1200 for the lane, 3600 for 'all'), -v kernel messages too"
 }
 while [ $# -gt 0 ]; do
 	case $1 in
@@ -44,7 +44,7 @@ done
 [ $# -gt 0 ] || set -- lane
 bash tests/vm/lane.sh --check "$@" || exit 2
 if [ -z "$TIMEOUT" ]; then
-	TIMEOUT=690
+	TIMEOUT=1200
 	[[ " $* " != *" all "* ]] || TIMEOUT=3600
 fi
 
