@@ -129,24 +129,29 @@ verdicts() { # id ID|pinned PATH -> the retval of each frame, one line
 	[ "$udp_chain" = 21 ]
 	[ "$udp_libxdp" = 21 ]
 
-	# --- cost per member, one run: N counters (PASS goes on) in each, UDP10 frame
+	# --- cost per member, one run: 1 then 4 counters (PASS goes on) in each, UDP10 frame
 	local -A cost=()
+	"$CHAIN" up --dev "$BL_HOST" >/dev/null 2>&1
 	for n in 1 4; do
-		"$CHAIN" up --dev "$BL_HOST" >/dev/null 2>&1
-		for ((i = 0; i < n; i++)); do "$CHAIN" add "$i" "$BUILD/xdp_count.bpf.o" >/dev/null 2>&1; done
+		for ((i = 0; i < n; i++)); do
+			[ -e "$P/slots/0$i" ] || "$CHAIN" add "$i" "$BUILD/xdp_count.bpf.o" >/dev/null 2>&1
+		done
 		t=$(prog_run pinned "$P/xdp_root" "$BL_TMP/UDP10" $REPEAT)
 		[ "${t% *}" = $XDP_PASS ]
 		cost[chain$n]=${t#* }
-		"$CHAIN" down >/dev/null 2>&1
+	done
+	"$CHAIN" down >/dev/null 2>&1
+	for n in 1 4; do
 		local objs=()
-		for ((i = 0; i < n; i++)); do objs+=("$BUILD/xdp_count.bpf.o"); done
+		for ((i = $(libxdp_members "$BL_HOST" | wc -l); i < n; i++)); do objs+=("$BUILD/xdp_count.bpf.o"); done
+		# Adding programs builds a new dispatcher: its id is read again.
 		xdp-loader load -m native "$BL_HOST" "${objs[@]}"
 		[ "$(libxdp_members "$BL_HOST" | wc -l)" = "$n" ]
 		t=$(prog_run id "$(dispatcher_id "$BL_HOST")" "$BL_TMP/UDP10" $REPEAT)
 		[ "${t% *}" = $XDP_PASS ]
 		cost[libxdp$n]=${t#* }
-		xdp-loader unload --all "$BL_HOST"
 	done
+	xdp-loader unload --all "$BL_HOST"
 	{
 		echo "# peers: BPF_PROG_TEST_RUN ns/run, $REPEAT runs, kernel $(uname -r)"
 		echo "# chain 1 member ${cost[chain1]}, 4 members ${cost[chain4]}, per member $(((cost[chain4] - cost[chain1]) / 3))"
@@ -160,22 +165,22 @@ verdicts() { # id ID|pinned PATH -> the retval of each frame, one line
 	mkdir -p "$x"
 	bpftool prog load "$BUILD/xdp_drop_ping.bpf.o" "$x/xdp_drop_ping" pinmaps "$x"
 	bpftool net attach xdpdrv pinned "$x/xdp_drop_ping" dev "$BL_HOST"
-	timeout 60 "$BUILD/xdpcap" "$x/xdpcap_hook" "$BL_TMP/xdpcap.pcap" 2>"$BL_TMP/xdpcap.err" &
+	timeout 300 "$BUILD/xdpcap" "$x/xdpcap_hook" "$BL_TMP/xdpcap.pcap" 2>"$BL_TMP/xdpcap.err" &
 	local cap=$!
-	timeout 60 xdpdump -i "$BL_HOST" --rx-capture exit -w "$BL_TMP/xdpdump.pcap" >"$BL_TMP/xdpdump.out" 2>&1 &
+	timeout 300 xdpdump -i "$BL_HOST" --rx-capture exit -w "$BL_TMP/xdpdump.pcap" >"$BL_TMP/xdpdump.out" 2>&1 &
 	local dump=$!
 	bl_wait_for 30 sh -c "[ \"\$(bpftool -j map dump pinned $x/xdpcap_hook | jq length)\" -ge 4 ]"
 	bl_wait_for 30 grep -q 'listening on' "$BL_TMP/xdpdump.out" || { cat "$BL_TMP/xdpdump.out"; false; }
 	# Echo replies to the host (dropped by xdp_drop_ping) and echo requests from the peer (passed).
 	timeout 20 ping -n -c 5 -i 0.2 -W 1 "$PEER_IP" >/dev/null 2>&1 || true
 	timeout 20 ip netns exec "$BL_NS" ping -n -c 5 -i 0.2 -W 1 "$HOST_IP" >/dev/null
-	# Both captures have seen the last packet (a request from the peer) before they stop.
-	for f in xdpcap xdpdump; do
-		bl_wait_for 20 sh -c "[ \$(tcpdump -nr $BL_TMP/$f.pcap 'icmp[icmptype] = icmp-echo' 2>/dev/null | wc -l) -ge 5 ]" || true
-	done
-	kill -INT "$cap" "$dump"
+	# xdpcap writes each packet as it reads it: wait until it has the 5 requests. xdpdump
+	# buffers its file until it exits; both see every packet in the same program run.
+	bl_wait_for 30 sh -c "[ \$(tcpdump -nr $BL_TMP/xdpcap.pcap 'icmp[icmptype] = icmp-echo' 2>/dev/null | wc -l) -ge 5 ]" || true
+	kill -INT "$cap" "$dump" 2>/dev/null || true
 	wait "$cap" || true
 	wait "$dump" || true
+	sed 's/^/# xdpdump: /' "$BL_TMP/xdpdump.out" >&3
 	bpftool net detach xdpdrv dev "$BL_HOST"
 	for f in xdpcap xdpdump; do
 		tcpdump -nr "$BL_TMP/$f.pcap" -xx 2>/dev/null |
