@@ -162,7 +162,8 @@ check: build
 
 lint:
 	$(Q)command -v shellcheck >/dev/null || { echo "error: shellcheck not found (Debian package: shellcheck); run 'make deps'" >&2; exit 1; }
-	$(Q)shellcheck -x scripts/*.sh scripts/lib/*.sh scripts/bench/*.sh tests/run.sh .ci/run tests/bats/*.bash tests/bats/*.bats
+	$(Q)shellcheck -x scripts/*.sh scripts/lib/*.sh scripts/bench/*.sh tests/run.sh .ci/run tests/bats/*.bash tests/bats/*.bats \
+	  tests/vm/*.sh tests/vm/*.bats
 
 clean:
 	$(Q)rm -rf $(BUILD)
@@ -199,3 +200,13 @@ bench:
 
 bench-smoke: build
 	$(Q)$(SUDO) scripts/sandbox.sh scripts/bench/bench.sh --smoke --out $(BUILD)/bench-smoke $(B)
+
+# ---- make vmtest: the suites on Debian's stock kernel in a VM (tests/vm/), where kprobes,
+# fentry/freplace, FOU and libxdp work. T="bpf2bpf tailcall" runs those bats files (a word
+# NAME:REGEX runs only the matching tests); no T: the CI lane; T=all: everything (slow).
+# The kernel, qemu and xdp-tools come from `scripts/deps.sh vm`, so `make test` never pays for them.
+.PHONY: vmtest
+vmtest:
+	$(Q)$(SUDO) scripts/deps.sh vm || echo "vmtest: scripts/deps.sh vm failed; tests/vm/vmtest.sh says what is missing" >&2
+	$(Q)$(MAKE) --no-print-directory build
+	$(Q)$(SUDO) tests/vm/vmtest.sh $(T)

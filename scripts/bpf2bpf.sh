@@ -82,54 +82,20 @@ lab_option() {
 	esac
 }
 
-# ---- hook probes: each sets REASON and returns non-zero when the hook cannot be used.
-# The error line of a failed command, without the tool's "name: error: " prefix.
-first_error() {
-	sed -n 's/^[a-z_]*: error: //p; s/^libbpf: .*load failed: //p' | head -n1
-}
-
+# ---- hook probes (scripts/lib/features.sh, shared with scripts/doctor.sh): each sets REASON
+# and returns non-zero when the hook cannot be used.
 probe_kprobe() {
-	local fn out
-	for fn in tcp_connect inet_csk_complete_hashdance; do
-		trace "$LINKPIN" probe kprobe "$fn"
-		step_pause
-		if ! out=$("$LINKPIN" probe kprobe "$fn" 2>&1); then
-			[ "$VERBOSE" = 1 ] && echo "$out" >&2
-			REASON=$(first_error <<<"$out")
-			return 1
-		fi
-	done
+	feat_kprobe tcp_connect inet_csk_complete_hashdance || { REASON=$FEAT_REASON && return 1; }
 }
 
-# fentry cannot be probed without loading: load the fentry pair for real, sharing the pinned
-# `events` map (kept if it works, removed if not).
+# The fentry pair shares the pinned `events` map (kept if it loads, removed if not).
 FENTRY_LOAD=(bpftool prog loadall "$OBJ_FENTRY" "$PIN/fentry" map name events pinned "$P_EVENTS")
 probe_fentry() {
-	local out err name
-	trace "${FENTRY_LOAD[@]}"
-	step_pause
-	if out=$("${FENTRY_LOAD[@]}" 2>&1); then
-		return 0
-	fi
-	[ "$VERBOSE" = 1 ] && echo "$out" >&2
-	run_quiet rm -rf "$PIN/fentry"
-	err=$(first_error <<<"$out")
-	[ -n "$err" ] || err=$(tail -n1 <<<"$out")
-	name=$(errno_name "$err")
-	REASON="load failed: ${name:+$name (}$err${name:+)}"
-	[ "$name" != EPERM ] || REASON+=" - no BPF trampolines here (lockdown, or no JIT/ftrace support)"
-	return 1
+	feat_fentry_load "$PIN/fentry" map name events pinned "$P_EVENTS" || { REASON=$FEAT_REASON && return 1; }
 }
 
 probe_tracepoint() {
-	local out
-	trace "$LINKPIN" probe tracepoint "$TP"
-	step_pause
-	if ! out=$("$LINKPIN" probe tracepoint "$TP" 2>&1); then
-		[ "$VERBOSE" = 1 ] && echo "$out" >&2
-		REASON=$(first_error <<<"$out")
-		return 1
-	fi
+	feat_tracepoint "$TP" || { REASON=$FEAT_REASON && return 1; }
 }
 
 # Sets HOOK to the first hook kind that works (or OPT_HOOK), printing each decision.
@@ -139,7 +105,9 @@ choose_hook() {
 	echo "probing hooks (kprobe, then fentry, then tracepoint):"
 	for kind in kprobe fentry tracepoint; do
 		if [ -n "$HOOK" ] || { [ -n "$OPT_HOOK" ] && [ "$OPT_HOOK" != "$kind" ]; }; then
-			printf '  %-11s not probed (%s)\n' "$kind:" "${HOOK:+$HOOK chosen}${HOOK:-not asked for with --hook}"
+			local why="not asked for with --hook"
+			[ -z "$HOOK" ] || why="$HOOK chosen"
+			printf '  %-11s not probed (%s)\n' "$kind:" "$why"
 			continue
 		fi
 		if [ "$DRY_RUN" = 1 ]; then

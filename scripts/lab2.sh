@@ -225,7 +225,8 @@ demo_round() { # LABEL CGROUP_OR_EMPTY PCAP
 	local label=$1 cg=$2 pcap=$3
 	capture_start lo "$pcap" tcp port "$LAB2_DEMO_PORT"
 	tcp_exchange "$LAB2_DEMO_PORT" "$cg" 3
-	capture_stop
+	# Both ends closed: the capture is complete once it holds both FINs.
+	capture_stop 2 'tcp[tcpflags] & tcp-fin != 0'
 	run tcpdump -nr "$pcap"
 	[ "$DRY_RUN" = 1 ] && return 0
 	echo "== $label: $(pcap_count "$pcap") packets on lo: $(pcap_count "$pcap" 'tcp[tcpflags] & tcp-syn != 0') SYN," \

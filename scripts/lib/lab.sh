@@ -16,4 +16,6 @@ _bpflab_lib=$(dirname "${BASH_SOURCE[0]}")
 . "$_bpflab_lib/traffic.sh"
 # shellcheck source=scripts/lib/tracing.sh
 . "$_bpflab_lib/tracing.sh"
+# shellcheck source=scripts/lib/features.sh
+. "$_bpflab_lib/features.sh"
 unset _bpflab_lib

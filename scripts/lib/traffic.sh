@@ -14,7 +14,8 @@ cg_exec() { # CG CMD...
 
 # One bounded request/response over loopback TCP on PORT: the client sends COUNT lines,
 # the server echoes them back; prints what the client received. Both ends in cgroup CG
-# (or the caller's cgroup when CG is empty). Each end is killed after 10 s at most.
+# (or the caller's cgroup when CG is empty). Each end is killed after 10 s at most; the
+# client waits up to 5 s (-t) for the echo after its last line, ending as soon as it came.
 tcp_exchange() { # PORT CG [COUNT]
 	local port=$1 cg=$2 count=${3:-3} srv i
 	local -a wrap=()
@@ -29,14 +30,15 @@ tcp_exchange() { # PORT CG [COUNT]
 	wait_listen "$port" || true
 	trace socat - "TCP4:127.0.0.1:$port"
 	for ((i = 1; i <= count; i++)); do echo "bpflab message $i"; done |
-		"${wrap[@]}" timeout 10 socat -t 1 - "TCP4:127.0.0.1:$port"
+		"${wrap[@]}" timeout 10 socat -t 5 - "TCP4:127.0.0.1:$port"
 	wait "$srv" 2>/dev/null || true
 }
 
-# Wait (at most 5 s) until a TCP listener is bound to PORT.
+# Wait (at most 20 s: starting a process can take seconds under emulation) until a TCP
+# listener is bound to PORT.
 wait_listen() { # PORT
 	local i
-	for ((i = 0; i < 50; i++)); do
+	for ((i = 0; i < 200; i++)); do
 		ss -Htln "sport = :$1" 2>/dev/null | grep -q . && return 0
 		sleep 0.1
 	done
@@ -51,7 +53,7 @@ capture_start() { # IFACE FILE FILTER...
 	trace tcpdump -Z root --immediate-mode -i "$dev" -U -n -w "$file" "$@"
 	[ "$DRY_RUN" = 1 ] && return 0
 	lab_bg timeout 30 tcpdump -Z root --immediate-mode -i "$dev" -U -n -w "$file" "$@" 2>"$file.log"
-	CAPTURE_PID=$!
+	CAPTURE_PID=$! CAPTURE_FILE=$file
 	for ((i = 0; i < 50; i++)); do
 		grep -q 'listening on' "$file.log" 2>/dev/null && return 0
 		sleep 0.1
@@ -60,9 +62,18 @@ capture_start() { # IFACE FILE FILTER...
 	die "tcpdump did not start on $dev: $(cat "$file.log")"
 }
 
-capture_stop() {
+# Stop the capture. With MIN FILTER, first wait (at most 10 s) until the file holds MIN
+# packets matching FILTER, e.g. the exchange's last FINs: tcpdump writes packet by packet
+# (-U), but may still be behind the traffic, and on SIGINT it drops what it has not written.
+capture_stop() { # [MIN FILTER]
+	local i
 	[ -n "${CAPTURE_PID:-}" ] || return 0
-	sleep 0.3 # let the last packets reach the file (-U writes packet by packet)
+	if [ $# = 2 ]; then
+		for ((i = 0; i < 100; i++)); do
+			[ "$(pcap_count "$CAPTURE_FILE" "$2")" -lt "$1" ] || break
+			sleep 0.1
+		done
+	fi
 	kill -INT "$CAPTURE_PID" 2>/dev/null || true
 	wait "$CAPTURE_PID" 2>/dev/null || true
 	CAPTURE_PID=
