@@ -25,6 +25,7 @@ LAB_SUBCMDS="up down status watch"
 LAB_LOCKED="up down"
 LAB_JSON=1
 LAB_UP_PINS="link_out link_in"
+LAB_NEEDS="prog:tracepoint map:perf_event_array"
 
 OBJ=$BUILD_DIR/conn_trace.bpf.o
 OBJ_FENTRY=$BUILD_DIR/conn_trace_fentry.bpf.o

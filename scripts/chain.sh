@@ -19,6 +19,7 @@ LAB_SUBCMDS="up down list add:2-3 del:1"
 LAB_LOCKED="up down add del"
 LAB_JSON=1
 LAB_UP_PINS="xdp_root"
+LAB_NEEDS="prog:xdp map:prog_array map:array"
 lab_topology CHAIN bpflab-ch bpflabch0 bpflabch1 198.18.2.1 198.18.2.2
 SLOTS=32
 ACTIONS=(aborted drop pass tx redirect)

@@ -19,6 +19,7 @@ LAB_SUBCMDS="up down status demo bind:4 unbind:3 table:2-1000 flow:5"
 LAB_LOCKED="up down demo bind unbind table"
 LAB_JSON=1
 LAB_UP_PINS="glb_fwd"
+LAB_NEEDS="prog:xdp prog:sched_cls map:hash map:array_of_maps map:array"
 lab_env GLB_NS bpflab-glb name # namespace prefix: GLB_NS-client, -router, -dir, -b1...
 lab_env GLB_BACKENDS 3 int:2:3
 lab_env GLB_VIP 198.19.1.1 ip

@@ -19,6 +19,7 @@ LAB_SUBCMDS="up down status demo"
 LAB_LOCKED="up down demo"
 LAB_JSON=1
 LAB_UP_PINS="xdp_drop_ping bpf_sockops"
+LAB_NEEDS="prog:xdp prog:sock_ops prog:sk_msg map:sockhash map:prog_array"
 # Defaults of the lab topology; tests outside a sandbox override them to get names of their own.
 lab_topology LAB2 bpflab bpflab0 bpflab1 198.18.0.1 198.18.0.2
 lab_env LAB2_CGROUP_NAME bpflab name

@@ -21,6 +21,7 @@ LAB_SUBCMDS="up down status run:0-1"
 LAB_LOCKED="up down"
 LAB_JSON=1
 LAB_UP_PINS="entry"
+LAB_NEEDS="prog:sched_cls map:prog_array"
 lab_topology TC bpflab-tc bpflabtc0 bpflabtc1 198.18.1.1 198.18.1.2
 # down deletes the filter by this pref and handle: 0 ("every pref") is refused here.
 lab_env TC_PREF 49 pref

@@ -17,6 +17,7 @@ LAB_SUBCMDS="up down status"
 LAB_LOCKED="up down"
 LAB_JSON=1
 LAB_UP_PINS="xdp_template"
+LAB_NEEDS="prog:xdp map:array"
 lab_topology TPL bpflab-tpl bpflabtpl0 bpflabtpl1 198.18.9.1 198.18.9.2
 
 OBJ=$BUILD_DIR/template.bpf.o

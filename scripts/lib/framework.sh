@@ -9,6 +9,7 @@
 #   LAB_LOCKED="up down add"                     those that change state: run under the lab lock
 #   LAB_JSON=1                                   accept --json (sets OPT_JSON=1)
 #   LAB_UP_PINS="prog_a map_b"                   pins (under the pin dir) that exist when up
+#   LAB_NEEDS="prog:xdp map:sockhash"            what up needs of the kernel (the doctor's probes)
 #   lab_option() { ... }                         optional: the lab's own options (see below)
 #
 # lab_main keeps the original arguments for the sudo re-exec, parses --step --dry-run -v -h
@@ -20,6 +21,7 @@ LAB_SUBCMDS=${LAB_SUBCMDS:-}
 LAB_LOCKED=${LAB_LOCKED:-}
 LAB_JSON=${LAB_JSON:-0}
 LAB_UP_PINS=${LAB_UP_PINS:-}
+LAB_NEEDS=${LAB_NEEDS:-}
 OPT_JSON=0
 ACTION=""
 LAB_ARGS=()
@@ -171,6 +173,37 @@ lab_bg() { # CMD...
 	fi
 }
 
+# up fails early, in the words of scripts/doctor.sh, when the kernel lacks a program or map type
+# the lab needs. The probe (bpftool feature probe kernel, ~0.5 s) is a check, not a step of the
+# lab: it is not traced, and its answer is kept for this boot in $BPFLAB_RUN
+# (BPFLAB_FEATURES=FILE reads the probe's JSON from FILE instead). Like the lock files, the
+# cache is not state of a lab: down leaves it.
+lab_check_needs() {
+	local need cache
+	[ -n "$LAB_NEEDS" ] && [ "$DRY_RUN" != 1 ] || return 0
+	if [ -n "${BPFLAB_FEATURES:-}" ]; then
+		FEAT_KERNEL_JSON=$(cat "$BPFLAB_FEATURES")
+	else
+		cache="$BPFLAB_RUN/features-$(cat /proc/sys/kernel/random/boot_id 2>/dev/null).json"
+		if [ ! -s "$cache" ]; then
+			mkdir -p "$BPFLAB_RUN"
+			if bpftool -j feature probe kernel >"$cache.$$" 2>/dev/null; then
+				mv -f "$cache.$$" "$cache"
+			else
+				rm -f "$cache.$$"
+			fi
+		fi
+		FEAT_KERNEL_JSON=$(cat "$cache" 2>/dev/null) || FEAT_KERNEL_JSON='{}'
+	fi
+	for need in $LAB_NEEDS; do
+		case "$need" in
+		prog:*) feat_need prog_type "${need#prog:}" ;;
+		map:*) feat_need map_type "${need#map:}" ;;
+		*) die "LAB_NEEDS: unknown need '$need'" ;;
+		esac
+	done
+}
+
 # ---- the entry point
 lab_subcmd_spec() { # WORD: prints "MIN MAX" when WORD is a subcommand
 	local s name n
@@ -224,5 +257,6 @@ lab_main() {
 	if [ "$DRY_RUN" != 1 ] && [[ " $LAB_LOCKED " == *" $ACTION "* ]]; then
 		lab_lock
 	fi
+	[ "$ACTION" != up ] || lab_check_needs
 	"cmd_$ACTION" "${LAB_ARGS[@]}"
 }

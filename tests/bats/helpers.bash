@@ -86,7 +86,7 @@ bl_snapshot() {
 		find "$BL_CGROUP2" -maxdepth 1 -name 'bpflab*' 2>/dev/null | sed 's/^/cgroup /'
 		if [ -n "${BPFLAB_SANDBOX:-}" ]; then
 			find "$BL_CGROUP2" -mindepth 1 -type d 2>/dev/null | sed 's/^/cgroup /'
-			find "${BPFLAB_RUN:-/run/bpflab}" -type f ! -path '*/lock/*' 2>/dev/null | sed 's/^/state /'
+			find "${BPFLAB_RUN:-/run/bpflab}" -type f ! -path '*/lock/*' ! -name 'features-*.json' 2>/dev/null | sed 's/^/state /'
 		fi
 	} | sort -u
 }

@@ -66,3 +66,13 @@ teardown_file() {
 	[ "$status" -eq 2 ]
 	[[ "$output" == *"TPL_NS is set but empty"* ]]
 }
+
+@test "template: up on a kernel without a needed program type fails early with the doctor's words, nothing made" {
+	bl_snapshot >"$BL_TMP/before"
+	echo '{"program_types": {}, "map_types": {"have_array_map_type": true}}' >"$BL_TMP/features.json"
+	BPFLAB_FEATURES="$BL_TMP/features.json" run "$TPL" up
+	[ "$status" -eq 1 ]
+	[[ "$output" == *"this kernel cannot run this: prog_type: the kernel refuses to load a xdp program"* ]]
+	[[ "$output" == *"Hint: scripts/doctor.sh"* ]]
+	bl_assert_same_state "$BL_TMP/before"
+}
