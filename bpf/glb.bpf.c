@@ -101,17 +101,19 @@ static __always_inline int parse_flow(void *data, void *data_end, struct l4_info
 	__u32 avail = data_end - data;	/* a scalar: lengths are compared, never added to pointers */
 	__be16 sport, dport;
 
+	/* The ports must be inside the datagram by its IP length, not in link padding after it
+	 * (xdpfuzz found a TCP header past an IPv6 payload length of 0 encapsulated). */
 	if (l4->proto == IPPROTO_TCP) {
 		struct tcphdr *tcp = l4->l4;
 
-		if ((void *)(tcp + 1) > data_end)
+		if ((void *)(tcp + 1) > data_end || l4->l4_len < sizeof(*tcp))
 			return -1;
 		sport = tcp->source;
 		dport = tcp->dest;
 	} else if (l4->proto == IPPROTO_UDP) {
 		struct udphdr *udp = l4->l4;
 
-		if ((void *)(udp + 1) > data_end)
+		if ((void *)(udp + 1) > data_end || l4->l4_len < sizeof(*udp))
 			return -1;
 		sport = udp->source;
 		dport = udp->dest;

@@ -1,8 +1,9 @@
 #!/usr/bin/env bats
 # SPDX-License-Identifier: GPL-2.0
 # Differential fuzzing (build/xdpfuzz, tests/fuzz/): generated frames through xdp_drop_ping,
-# xdp_count, xdp_portfilter and the chain lab's root with members, compared (verdict, output
-# bytes, counters) with the reference written from the specifications (tests/fuzz/ref.c).
+# xdp_count, xdp_portfilter, the chain lab's root with members and the GLB director, compared
+# (verdict, output bytes, counters) with the reference written from the specifications
+# (tests/fuzz/ref.c, ref_glb.c).
 # A fixed seed here; `make fuzz` runs 1,000,000 frames with a new seed each time.
 
 load helpers
@@ -21,16 +22,19 @@ runs_of() { # TARGET OUTPUT
 	echo "$2" | awk -v t="$1" '$1 == t { print $2 }'
 }
 
-@test "fuzz: 20000 frames (seed 1) and every regression frame through all 4 targets: 0 mismatches" {
+@test "fuzz: 20000 frames (seed 1) and every regression frame through all 5 targets (glb encapsulating some): 0 mismatches" {
 	nreg=$(find "$REGRESS" -name '*.hex' | wc -l)
 	[ "$nreg" -ge 10 ]
 	run "$FUZZ" -n 20000 -s 1 -r "$REGRESS" -b "$BUILD"
 	echo "$output" | tail -n 8
 	[ "$status" = 0 ]
 	[[ "$output" == *"regression frames: $nreg from $REGRESS"* ]]
-	for t in xdp_drop_ping xdp_count xdp_portfilter chain; do
+	for t in xdp_drop_ping xdp_count xdp_portfilter chain glb; do
 		[ "$(runs_of "$t" "$output")" = $((20000 + nreg)) ]
 	done
+	# target runs refused ABORTED DROP PASS TX: GUE-encapsulated frames were compared too.
+	read -r _ _ _ _ _ _ tx _ < <(echo "$output" | grep '^glb ')
+	[ "$tx" -ge 50 ]
 	[[ "$output" == *"runs, 0 mismatches"* ]]
 	[[ "$output" != *MISMATCH* ]]
 }
@@ -81,5 +85,5 @@ runs_of() { # TARGET OUTPUT
 	[[ "$output" == *"cannot set up xdp_drop_ping"*"run make first?"* ]]
 	run "$FUZZ" -l
 	[ "$status" = 0 ]
-	[ "${#lines[@]}" = 4 ]
+	[ "${#lines[@]}" = 5 ]
 }

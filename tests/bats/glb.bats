@@ -452,3 +452,11 @@ redir() { # FILE: run b1's glb_redirect; sets RET
 	"$GLB" down >/dev/null 2>&1
 	bl_assert_same_state "$BL_TMP/before"
 }
+
+@test "cleanup: up killed with SIGKILL at every 7th command (every one with BPFLAB_FULL=1) and the last, then down: nothing left" {
+	"$GLB" down >/dev/null 2>&1
+	bl_snapshot >"$BL_TMP/before"
+	local stride=7
+	[ "${BPFLAB_FULL:-0}" != 1 ] || stride=1
+	BL_KILL_STRIDE=$stride BL_KILL_PINS=$P bl_assert_every_kill_point "glb (stride $stride)" 8 "$BL_TMP/before" "$GLB"
+}

@@ -13,6 +13,10 @@
 #define FRAME_MAX	1536
 #define FIELDS_MAX	96
 
+/* The GLB target's VIPs (198.19.1.1, 2001:db8::1): half the generated IP frames go there. */
+#define FUZZ_GLB_VIP4	{ 198, 19, 1, 1 }
+#define FUZZ_GLB_VIP6	{ 0x20, 0x01, 0x0d, 0xb8, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1 }
+
 /* ---- frame generator (gen.c) */
 struct rng {
 	uint64_t s;
@@ -85,6 +89,30 @@ struct target {
 	int prog_fd;
 	void *priv;
 };
+
+/* ---- the GLB director's reference (ref_glb.c) */
+struct ref_glb_bind {
+	int ip;			/* 4 or 6 */
+	uint8_t addr[16];	/* the VIP (4 or 16 bytes) */
+	int proto;		/* 6 or 17 */
+	unsigned int port;
+	int has_table;		/* a table map in its slot */
+	uint32_t table;
+	uint8_t key[16];	/* the table's SipHash key, as its bytes */
+};
+
+struct ref_glb {
+	const struct ref_glb_bind *binds;
+	int n_binds;
+	uint8_t director[4];	/* outer source address */
+	/* The test data: primary and secondary (network order) of row R of table T. */
+	void (*row)(uint32_t t, uint32_t r, uint8_t primary[4], uint8_t secondary[4]);
+};
+
+uint64_t ref_siphash(const uint8_t key[16], const uint8_t *m, size_t n);
+/* 0 when ref_siphash gives the SipHash paper's vectors. */
+int ref_siphash_selftest(void);
+void ref_glb_expect(const struct ref_glb *g, const uint8_t *f, size_t len, struct outcome *want);
 
 extern struct target *targets[];
 /* -W: a deliberately wrong reference (echo replies pass, everything else is dropped), to see

@@ -7,7 +7,8 @@
  *   mutated   a valid frame with 1-3 header fields (or bits) changed
  *   truncated every length of one valid frame (short payload), 0 to its full size, in a row
  *   random    random bytes, 0-1518 of them, sometimes behind a real EtherType
- * Lengths and checksums of a valid frame are right; the mutations make them wrong.
+ * Lengths and checksums of a valid frame are right; the mutations make them wrong. Half the
+ * IP frames go to the GLB target's VIP (fuzz.h), so its binds are hit, not only missed.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -170,8 +171,10 @@ static void put_l4(struct gen *g, struct frame *fr, int proto, int v6, size_t ro
 		set16(fr, start + 4, (unsigned int)(fr->len - start));
 }
 
-static unsigned int l4_proto(struct gen *g, int v6)
+static unsigned int l4_proto(struct gen *g, int v6, int vip)
 {
+	if (vip && rng_below(&g->r, 4))		/* to the GLB VIP: mostly its binds' protocols */
+		return PICK(g, 6, 6, 17);
 	return v6 ? PICK(g, 58, 58, 58, 6, 17, 1, 59, 50, 0, rng_below(&g->r, 256))
 		  : PICK(g, 1, 1, 1, 6, 17, 58, 50, 0, 255, rng_below(&g->r, 256));
 }
@@ -179,7 +182,8 @@ static unsigned int l4_proto(struct gen *g, int v6)
 static void put_ipv4(struct gen *g, struct frame *fr)
 {
 	size_t h = fr->len, optlen = rng_below(&g->r, 3) ? 0 : 4 * (1 + rng_below(&g->r, 10));
-	unsigned int proto = l4_proto(g, 0), frag;
+	int vip = (int)rng_below(&g->r, 2);	/* destination: half the time the GLB VIP */
+	unsigned int proto = l4_proto(g, 0, vip), frag;
 
 	frag = PICK(g, 0x4000, 0x4000, 0x4000, 0, 0x2000, 0x2000 | (1 + rng_below(&g->r, 0x1fff)),
 		    1 + rng_below(&g->r, 0x1fff));
@@ -191,7 +195,11 @@ static void put_ipv4(struct gen *g, struct frame *fr)
 	put8(fr, PICK(g, 64, 1, 255, 0));
 	put8(fr, proto);
 	put16(fr, 0);				/* header checksum, set below */
-	put_random(g, fr, 8, 1);		/* addresses */
+	put_random(g, fr, 4, 1);		/* source */
+	if (vip)
+		put(fr, (const uint8_t[])FUZZ_GLB_VIP4, 4, 1);
+	else
+		put_random(g, fr, 4, 1);
 	for (size_t i = 0; i < optlen; i++)	/* NOP, End of Options, or anything */
 		put8(fr, PICK(g, 1, 1, 0, 7, 68, 148, rng_below(&g->r, 256)));
 	put_l4(g, fr, (int)proto, 0, 1500 - (fr->len - h));
@@ -203,6 +211,7 @@ static void put_ipv6(struct gen *g, struct frame *fr)
 {
 	size_t h = fr->len;
 	unsigned int next = 0, n_ext = rng_below(&g->r, 2) ? 0 : rng_below(&g->r, 8);
+	int vip = (int)rng_below(&g->r, 2);	/* destination: half the time the GLB VIP */
 	unsigned int ext[8];
 	size_t nh_at = h + 6;
 
@@ -213,7 +222,11 @@ static void put_ipv6(struct gen *g, struct frame *fr)
 	put16(fr, 0);				/* payload length, set below */
 	put8(fr, 0);				/* next header, set below */
 	put8(fr, PICK(g, 64, 255, 1, 0));
-	put_random(g, fr, 32, 1);		/* addresses */
+	put_random(g, fr, 16, 1);		/* source */
+	if (vip)
+		put(fr, (const uint8_t[])FUZZ_GLB_VIP6, 16, 1);
+	else
+		put_random(g, fr, 16, 1);
 	for (unsigned int i = 0; i < n_ext; i++) {
 		size_t at = fr->len;
 
@@ -245,7 +258,7 @@ static void put_ipv6(struct gen *g, struct frame *fr)
 		}
 		}
 	}
-	next = l4_proto(g, 1);
+	next = l4_proto(g, 1, vip);
 	fr->b[nh_at] = (uint8_t)next;
 	put_l4(g, fr, (int)next, 1, 1500 - (fr->len - h));
 	set16(fr, h + 4, (unsigned int)(fr->len - h - 40));

@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include <bpf/libbpf.h>
 #include <bpf/bpf.h>
 #include "fuzz.h"
@@ -339,6 +340,89 @@ static int chain_check(struct target *t, const uint8_t *f, size_t len, const str
 	return bad;
 }
 
+/* ---- the GLB director (glb_fwd): binds TCP 80 and UDP 53 on the IPv4 VIP, TCP 80 and UDP 53
+ * on the IPv6 VIP (fuzz.h); the last has no table in its slot. Table rows: a pattern with
+ * empty rows (every 13th) and rows without a secondary (every 4th). */
+static void glb_row(uint32_t t, uint32_t r, uint8_t primary[4], uint8_t secondary[4])
+{
+	const uint8_t p[4] = { 198, 18, (uint8_t)(100 + t), (uint8_t)r };
+	const uint8_t s[4] = { 198, 18, (uint8_t)(110 + t), (uint8_t)(r >> 8) };
+
+	memcpy(primary, r % 13 ? p : (const uint8_t[4]){ 0 }, 4);
+	memcpy(secondary, r % 4 ? s : (const uint8_t[4]){ 0 }, 4);
+}
+
+#define GLB_KEY(t) { 0x00, 0x11, 0x22, 0x33, 0x44, 0x55, 0x66, 0x77, 0x88, 0x99, 0xaa, 0xbb, 0xcc, 0xdd, 0xee, t }
+static const struct ref_glb_bind glb_binds[] = {
+	{ 4, FUZZ_GLB_VIP4, 6, 80, 1, 0, GLB_KEY(0) },
+	{ 4, FUZZ_GLB_VIP4, 17, 53, 1, 1, GLB_KEY(1) },
+	{ 6, FUZZ_GLB_VIP6, 6, 80, 1, 2, GLB_KEY(2) },
+	{ 6, FUZZ_GLB_VIP6, 17, 53, 0, 3, GLB_KEY(3) },
+};
+static const struct ref_glb glb_ref = {
+	.binds = glb_binds, .n_binds = 4, .director = { 198, 18, 41, 2 }, .row = glb_row,
+};
+
+/* A table of 65536 rows in one batch, put in slot T of glb_tables. */
+static int glb_table_fill(int outer, uint32_t t)
+{
+	static uint32_t keys[0x10000];
+	static uint8_t rows[0x10000][8];
+	__u32 count = 0x10000;
+	int fd = bpf_map_create(BPF_MAP_TYPE_ARRAY, "glbfuzz_table", 4, 8, 0x10000, NULL), err;
+
+	if (fd < 0)
+		return -errno;
+	for (uint32_t r = 0; r < 0x10000; r++) {
+		keys[r] = r;
+		glb_row(t, r, rows[r], rows[r] + 4);
+	}
+	err = bpf_map_update_batch(fd, keys, rows, &count, NULL) ||
+	      bpf_map_update_elem(outer, &t, &fd, BPF_ANY) ? -errno : 0;
+	close(fd);	/* glb_tables holds it now */
+	return err;
+}
+
+static int glb_setup(struct target *t, const char *build)
+{
+	struct loaded *l = loaded_new(t);
+	struct bpf_object *o = l ? load(l, build, "glb", NULL) : NULL;
+	uint8_t config[8] = { 0 };
+	__u32 zero = 0;
+
+	if (!o)
+		return -ENOENT;
+	if (ref_siphash_selftest()) {
+		fprintf(stderr, "xdpfuzz: the reference SipHash-2-4 misses the paper's vectors\n");
+		return -EINVAL;
+	}
+	memcpy(config, glb_ref.director, 4);	/* flags 0: the source address is hashed */
+	if (bpf_map_update_elem(map_fd(o, "glb_config"), &zero, config, BPF_ANY))
+		return -errno;
+	for (int i = 0; i < glb_ref.n_binds; i++) {
+		const struct ref_glb_bind *b = &glb_binds[i];
+		uint8_t key[24] = { 0 };	/* struct glb_bind: ipv4, ipv6[16], proto (LE), port */
+
+		memcpy(b->ip == 4 ? key : key + 4, b->addr, b->ip == 4 ? 4 : 16);
+		key[20] = (uint8_t)b->proto;
+		key[22] = (uint8_t)(b->port >> 8);
+		key[23] = (uint8_t)b->port;
+		if (bpf_map_update_elem(map_fd(o, "glb_binds"), key, &b->table, BPF_ANY) ||
+		    bpf_map_update_elem(map_fd(o, "glb_secrets"), &b->table, b->key, BPF_ANY))
+			return -errno;
+		if (b->has_table && glb_table_fill(map_fd(o, "glb_tables"), b->table))
+			return -errno;
+	}
+	t->prog_fd = prog_fd(o, "glb_fwd");
+	return t->prog_fd < 0 ? t->prog_fd : 0;
+}
+
+static void glb_expect(struct target *t, const uint8_t *f, size_t len, struct outcome *want)
+{
+	(void)t;
+	ref_glb_expect(&glb_ref, f, len, want);
+}
+
 static struct target t_drop_ping = {
 	.name = "xdp_drop_ping", .what = "lab 2: ICMP/ICMPv6 echo replies dropped, all else passes",
 	.setup = drop_ping_setup, .expect = drop_ping_expect, .teardown = teardown,
@@ -356,4 +440,9 @@ static struct target t_chain = {
 	.setup = chain_setup, .expect = chain_expect, .check = chain_check, .teardown = teardown,
 };
 
-struct target *targets[] = { &t_drop_ping, &t_count, &t_portfilter, &t_chain, NULL };
+static struct target t_glb = {
+	.name = "glb", .what = "GLB director glb_fwd: GUE to the row's primary, secondary as hop; VIPs TCP 80, UDP 53",
+	.setup = glb_setup, .expect = glb_expect, .teardown = teardown,
+};
+
+struct target *targets[] = { &t_drop_ping, &t_count, &t_portfilter, &t_chain, &t_glb, NULL };
