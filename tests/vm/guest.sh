@@ -41,6 +41,9 @@ mount -t 9p -o "$O9P" bpflab_out "$OUT" || {
 	echo "vmtest guest: error: cannot mount the result share"
 	off
 }
+# The repository keeps its host path; under the guest's own tmpfs (/tmp, /run, /root: a clone
+# in /tmp, as CI may make) that directory does not exist until made.
+mkdir -p "$REPO"
 # cache=mmap: the host reads what the guest writes into build/ after the run.
 mount -t 9p -o "$O9P,cache=mmap" bpflab_repo "$REPO" || {
 	echo "vmtest guest: error: cannot mount the repository share on $REPO"
