@@ -29,6 +29,18 @@ struct l4_info {
 	__u32 l4_len;		/* its length by the IP length fields (l4 + l4_len <= data_end) */
 };
 
+/* A 16-bit length field of the packet, with its range visible to the verifier. Older
+ * verifiers (Debian 6.1's) lose a value's bounds across the byte swap, then refuse
+ * `pkt + len` ("math between pkt pointer and register with unbounded min value"); the barrier
+ * keeps clang from dropping the mask that gives them back. */
+static __always_inline __u64 len16(__be16 v)
+{
+	__u64 n = bpf_ntohs(v);
+
+	barrier_var(n);
+	return n & 0xffff;
+}
+
 static __always_inline void parse_ipv4(struct iphdr *ip, void *data_end, struct l4_info *info)
 {
 	__u64 hlen, tot;
@@ -36,7 +48,7 @@ static __always_inline void parse_ipv4(struct iphdr *ip, void *data_end, struct 
 	if ((void *)(ip + 1) > data_end || ip->version != 4 || ip->ihl < 5)
 		return;
 	hlen = ip->ihl * 4;
-	tot = bpf_ntohs(ip->tot_len);
+	tot = len16(ip->tot_len);
 	if (tot < hlen || (void *)ip + tot > data_end)
 		return;
 	info->ip = 4;
@@ -62,7 +74,7 @@ static __always_inline void parse_ipv6(struct ipv6hdr *ip6, void *data_end, stru
 
 	if ((void *)(ip6 + 1) > data_end || ip6->version != 6)
 		return;
-	end = sizeof(*ip6) + bpf_ntohs(ip6->payload_len);
+	end = sizeof(*ip6) + len16(ip6->payload_len);
 	if (l3 + end > data_end)
 		return;
 	nh = ip6->nexthdr;

@@ -24,3 +24,16 @@ teardown_file() {
 		| all(.state == "ok"))
 		and .system.cgroup2.detail == "mounted on /sys/fs/cgroup"' "$BL_TMP/d.json"
 }
+
+@test "stock kernel: every BPF object in build/ loads (the older verifier accepts them all)" {
+	local f o out failed=""
+	mkdir -p /sys/fs/bpf/vmtest-load
+	for f in "$BPFLAB_ROOT"/build/*.bpf.o; do
+		o=$(basename "$f" .bpf.o)
+		out=$(bpftool prog loadall "$f" "/sys/fs/bpf/vmtest-load/$o" 2>&1) ||
+			failed+="$o: $(grep -v '^Warning\|^If it\|^libbpf: -- \|^Error' <<<"$out" | tail -n 3 | tr '\n' ' ')"$'\n'
+		rm -rf "/sys/fs/bpf/vmtest-load/$o"
+	done
+	rmdir /sys/fs/bpf/vmtest-load
+	[ -z "$failed" ] || { echo "$failed"; return 1; }
+}
