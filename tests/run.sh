@@ -3,7 +3,9 @@
 # Run the bats suites (all of tests/bats, or the files given), each file in its own private
 # sandbox (scripts/sandbox.sh) so tests use the labs' default names and never meet a lab that
 # is up on the host or another test file. Files named host_*.bats run on the host namespace
-# (the non-sandboxed path stays tested), alone. Sandboxed files run JOBS at a time (-j N or
+# (the non-sandboxed path stays tested), alone; writeups.bats runs alone too (the chain page
+# sets kernel.bpf_stats_enabled by hand, and that switch is one for the whole machine, sandboxes
+# included). The other files run JOBS at a time (-j N or
 # BPFLAB_TEST_JOBS, default 2); each file's output is printed whole, in order. Ends with one
 # summary line: "N passed, N failed, N skipped".
 set -euo pipefail
@@ -51,8 +53,9 @@ run_file() { # I FILE
 	echo "$rc" >"$out/$1.rc"
 }
 
-# Host files first, alone (they share the host with nothing of ours); then the rest, JOBS at
-# a time, printed in order as each one's turn comes.
+# Files that must run alone first (host files share the host with nothing of ours); then the
+# rest, JOBS at a time, printed in order as each one's turn comes.
+alone() { case "$(basename "$1")" in host_* | writeups.bats) return 0 ;; esac; return 1; }
 next_print=0
 print_ready() {
 	while [ "$next_print" -lt "${#files[@]}" ] && [ -f "$out/$next_print.rc" ]; do
@@ -62,10 +65,10 @@ print_ready() {
 	done
 }
 order=()
-for i in "${!files[@]}"; do [[ "$(basename "${files[i]}")" == host_* ]] && order+=("$i"); done
-for i in "${!files[@]}"; do [[ "$(basename "${files[i]}")" != host_* ]] && order+=("$i"); done
+for i in "${!files[@]}"; do alone "${files[i]}" && order+=("$i"); done
+for i in "${!files[@]}"; do alone "${files[i]}" || order+=("$i"); done
 for i in "${order[@]}"; do
-	if [[ "$(basename "${files[i]}")" == host_* ]]; then
+	if alone "${files[i]}"; then
 		run_file "$i" "${files[i]}"
 	else
 		while [ "$(jobs -rp | wc -l)" -ge "$JOBS" ]; do
