@@ -15,8 +15,10 @@ LAB=check
 . "$(dirname "$0")/lib/check_lab2.sh"
 # shellcheck source=scripts/lib/check_labs.sh
 . "$(dirname "$0")/lib/check_labs.sh"
+# shellcheck source=scripts/lib/check_glb.sh
+. "$(dirname "$0")/lib/check_glb.sh"
 
-LABS="lab2 tailcall chain xdpcap bpf2bpf"
+LABS="lab2 tailcall chain xdpcap bpf2bpf glb"
 
 usage() {
 	cat <<EOF
@@ -31,6 +33,8 @@ Grade an exercise: LAB is one of: $LABS (starters in exercises/LAB/).
   chain     a chain member: runs in its slot and continues the chain (bpf/chain.bpf.h)
   xdpcap    an XDP program that leaves through the xdpcap exit hook
   bpf2bpf   the tracepoint pair calling one __noinline subprogram: the pseudo call, the events
+  glb       the GLB director glb_fwd: verdicts and bytes on ~20,000 generated frames against
+            GLB's specification, then a table swapped in while it is loaded
 
 Options:
   --json      one JSON object per file (a JSON array for a DIR)
@@ -69,7 +73,7 @@ done
 
 [ "$(id -u)" = 0 ] || die "must run as root (it loads BPF programs)" "sudo $0 ${ARGV[*]}"
 check_prereq clang:clang llvm-objdump:llvm bpftool:bpftool jq:jq ip:iproute2 make:make
-for f in "$BUILD_DIR/vmlinux.h" "$BUILD_DIR/check_xdp" "$PINFILL"; do
+for f in "$BUILD_DIR/vmlinux.h" "$BUILD_DIR/check_xdp" "$BUILD_DIR/xdpfuzz" "$BUILD_DIR/glbtable" "$PINFILL"; do
 	[ -e "$f" ] || die "the project is not built ($f is missing)" "run 'make' first"
 done
 # Outside a sandbox: run again inside a private one, so pins, devices and cgroups stay there.

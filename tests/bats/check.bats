@@ -216,3 +216,42 @@ check_status() { # JSON_FILE NAME
 	[ "$status" -eq 1 ]
 	[[ "$output" == *"FAIL pseudocall: no pseudo call in the xlated dump of tp_conn_out tp_conn_in"* ]]
 }
+
+@test "check glb: the solution passes frames and swap; the starter fails both with the lookup hint" {
+	bl_snapshot >"$BL_TMP/before"
+	run "$CHECK" glb "$BPFLAB_ROOT/bpf/glb.bpf.c"
+	echo "$output"
+	[ "$status" -eq 0 ]
+	[[ "$output" == *"PASS frames: 20000 generated frames (seed 1): verdicts and output bytes as GLB's specification"* ]]
+	[[ "$output" == *"PASS swap: the next packet after a table swap went to the new table's backend: glb_fwd sent it to 198.18.44.2 "*": as predicted"* ]]
+	run "$CHECK" --json glb "$EX/glb/glb.bpf.c"
+	[ "$status" -eq 1 ]
+	echo "$output" >"$BL_TMP/glb.json"
+	[ "$(jq -r '[.checks[] | select(.ok | not) | .name] | join(" ")' "$BL_TMP/glb.json")" = "frames swap" ]
+	jq -r '.checks[] | select(.name == "frames") | .message' "$BL_TMP/glb.json" | grep -q 'Packets to a bound VIP passed'
+	# The frames shown are well-formed ones, cut to their headers.
+	jq -r '.checks[] | select(.name == "frames") | .details' "$BL_TMP/glb.json" | grep -q '^MISMATCH glb on seed 1 frame [0-9]* (valid, .*want retval 3'
+	jq -r '.checks[] | select(.name == "swap") | .message' "$BL_TMP/glb.json" | grep -q 'returned 2 (want 3, XDP_TX)'
+	bl_assert_same_state "$BL_TMP/before"
+}
+
+# A wrong director: the solution with one line changed (sed must change it: the test fails if
+# the solution's line moves), so it never drifts from it. It must fail 'frames' and nothing
+# else, and the named field of that check must match PATTERN.
+glb_wrong_fails_frames() { # NAME SED-EXPRESSION FIELD PATTERN
+	sed "$2" "$BPFLAB_ROOT/bpf/glb.bpf.c" >"$BL_TMP/$1.bpf.c"
+	cmp -s "$BPFLAB_ROOT/bpf/glb.bpf.c" "$BL_TMP/$1.bpf.c" && return 1
+	local rc=0
+	"$CHECK" --json glb "$BL_TMP/$1.bpf.c" >"$BL_TMP/$1.json" || rc=$?
+	cat "$BL_TMP/$1.json"
+	[ "$rc" -eq 1 ]
+	[ "$(jq -r '[.checks[] | select(.ok | not) | .name] | join(" ")' "$BL_TMP/$1.json")" = frames ]
+	jq -r --arg f "$3" '.checks[] | select(.name == "frames") | .[$f]' "$BL_TMP/$1.json" | grep -q "$4"
+}
+
+@test "check glb: encapsulating empty rows and ignoring the bind's table fail 'frames' (not 'swap')" {
+	glb_wrong_fails_frames glb_emptyrow 's/if (!row || !row->primary)/if (!row)/' \
+		message 'empty row (primary 0.0.0.0) all pass'
+	glb_wrong_fails_frames glb_onetable 's/bpf_map_lookup_elem(&glb_tables, table_idx)/bpf_map_lookup_elem(\&glb_tables, \&zero)/' \
+		details 'output differs from byte'
+}

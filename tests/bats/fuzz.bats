@@ -83,6 +83,15 @@ runs_of() { # TARGET OUTPUT
 	run "$FUZZ" -n 1 -b "$BL_TMP/nobuild"
 	[ "$status" = 1 ]
 	[[ "$output" == *"cannot set up xdp_drop_ping"*"run make first?"* ]]
+	run "$FUZZ" -o glb
+	[ "$status" = 2 ]
+	[[ "$output" == *"-o wants NAME=OBJ"* ]]
+	# -o replaces exactly the named object: glb's is missing, the other targets still load.
+	run "$FUZZ" -n 1 -t xdp_drop_ping -o "glb=$BL_TMP/none.bpf.o"
+	[ "$status" = 0 ]
+	run "$FUZZ" -n 1 -t glb -o "glb=$BL_TMP/none.bpf.o"
+	[ "$status" = 1 ]
+	[[ "$output" == *"cannot open $BL_TMP/none.bpf.o"* ]]
 	run "$FUZZ" -l
 	[ "$status" = 0 ]
 	[ "${#lines[@]}" = 5 ]

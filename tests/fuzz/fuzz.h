@@ -90,6 +90,10 @@ struct target {
 	void *priv;
 };
 
+/* -o NAME=OBJ: load OBJ wherever a target loads BUILD/NAME.bpf.o (a student's build of the
+ * program, graded by scripts/check.sh). */
+extern const char *fuzz_obj_name, *fuzz_obj_path;
+
 /* ---- the GLB director's reference (ref_glb.c) */
 struct ref_glb_bind {
 	int ip;			/* 4 or 6 */

@@ -35,6 +35,8 @@ struct loaded {
 	int n;
 };
 
+const char *fuzz_obj_name, *fuzz_obj_path;
+
 static const char *const chain_maps[] = { "root_array", "chain_cfg", "chain_runs", "xdpcap_hook" };
 
 /* Open BUILD/NAME.bpf.o; with ROOT, reuse its chain maps (as `chain.sh add` does by pin). */
@@ -45,7 +47,10 @@ static struct bpf_object *load(struct loaded *l, const char *build, const char *
 	struct bpf_object *obj;
 	int err;
 
-	snprintf(path, sizeof(path), "%s/%s.bpf.o", build, name);
+	if (fuzz_obj_name && !strcmp(name, fuzz_obj_name))
+		snprintf(path, sizeof(path), "%s", fuzz_obj_path);
+	else
+		snprintf(path, sizeof(path), "%s/%s.bpf.o", build, name);
 	obj = bpf_object__open_file(path, NULL);
 	if (!obj) {
 		fprintf(stderr, "xdpfuzz: cannot open %s: %s\n", path, strerror(errno));

@@ -43,13 +43,14 @@ static struct {
 static void usage(FILE *out, int rc)
 {
 	fprintf(out,
-		"Usage: xdpfuzz [-n FRAMES] [-s SEED] [-t TARGET]... [-r DIR] [-S DIR] [-b BUILD] [-x INDEX] [-l] [-v] [-W]\n"
+		"Usage: xdpfuzz [-n FRAMES] [-s SEED] [-t TARGET]... [-r DIR] [-S DIR] [-b BUILD] [-o NAME=OBJ] [-x INDEX] [-l] [-v] [-W]\n"
 		"  -n FRAMES  frames of the generated stream per target (default 20000)\n"
 		"  -s SEED    seed of the stream (default: a random one, printed)\n"
 		"  -t TARGET  only this target (repeatable; -l lists them)\n"
 		"  -r DIR     replay the regression frames DIR/*.hex first\n"
 		"  -S DIR     save one frame per kind of mismatch there (at most %d)\n"
 		"  -b BUILD   where the BPF objects are (default build)\n"
+		"  -o NAME=OBJ  load OBJ instead of BUILD/NAME.bpf.o (e.g. -t glb -o glb=mine.bpf.o)\n"
 		"  -x INDEX   run only frame INDEX of the stream (reproduce a mismatch)\n"
 		"  -v         print every frame run with -x, matching or not\n"
 		"  -l         list the targets\n"
@@ -276,13 +277,22 @@ int main(int argc, char **argv)
 	struct gen *g;
 	double t0;
 
-	while ((c = getopt(argc, argv, "n:s:t:r:S:b:x:lvWh")) != -1) {
+	while ((c = getopt(argc, argv, "n:s:t:r:S:b:o:x:lvWh")) != -1) {
 		switch (c) {
 		case 'n': frames = number("-n", optarg); break;
 		case 's': opt.seed = number("-s", optarg); have_seed = 1; break;
 		case 'r': regress = optarg; break;
 		case 'S': opt.save_dir = optarg; break;
 		case 'b': build = optarg; break;
+		case 'o':
+			fuzz_obj_path = strchr(optarg, '=');
+			if (!fuzz_obj_path || fuzz_obj_path == optarg || !fuzz_obj_path[1]) {
+				fprintf(stderr, "xdpfuzz: -o wants NAME=OBJ, e.g. glb=mine.bpf.o\n");
+				exit(2);
+			}
+			fuzz_obj_name = strndup(optarg, (size_t)(fuzz_obj_path - optarg));
+			fuzz_obj_path++;
+			break;
 		case 'x': only = number("-x", optarg); break;
 		case 'v': opt.verbose = 1; break;
 		case 'W': ref_wrong = 1; break;
