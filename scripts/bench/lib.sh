@@ -14,7 +14,7 @@
 #   on_cleanup CMD...  run CMD at the end of this benchmark, or on Ctrl-C (last in, first out)
 #   progress TEXT      one progress line on stderr
 
-BENCHES="sockmap xdp drop tailcall chain mim bpf2bpf capture labs"
+BENCHES="sockmap xdp drop tailcall chain mim bpf2bpf capture labs peers"
 
 bench_title() {
 	case $1 in
@@ -27,6 +27,7 @@ bench_title() {
 	bpf2bpf) echo "7. bpf2bpf call vs always_inline" ;;
 	capture) echo "8. Capture: xdpcap vs tcpdump" ;;
 	labs) echo "9. Lab bring-up: up and down wall time" ;;
+	peers) echo "10. Peers in the VM: chain vs libxdp's dispatcher, xdpcap vs xdpdump" ;;
 	esac
 }
 

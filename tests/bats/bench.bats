@@ -58,7 +58,7 @@ teardown_file() {
 	run "$BENCH" --smoke --out "$BL_TMP/bad" xdp nosuchbench
 	[ "$status" -eq 2 ]
 	[[ "$output" == *"unknown benchmark 'nosuchbench'"* ]]
-	[[ "$output" == *"Valid names: sockmap xdp drop tailcall chain mim bpf2bpf capture labs"* ]]
+	[[ "$output" == *"Valid names: sockmap xdp drop tailcall chain mim bpf2bpf capture labs peers"* ]]
 	[ ! -e "$BL_TMP/bad" ]
 	run "$BENCH" --bogus
 	[ "$status" -eq 2 ]
@@ -67,11 +67,21 @@ teardown_file() {
 @test "--list names every benchmark; --dry-run changes nothing" {
 	run "$BENCH" --list
 	[ "$status" -eq 0 ]
-	[ "$(echo "$output" | wc -l)" -eq 9 ]
+	[ "$(echo "$output" | wc -l)" -eq 10 ]
 	run "$BENCH" --dry-run --out "$BL_TMP/dry" sockmap labs
 	[ "$status" -eq 0 ]
 	[[ "$output" == *"would run: 1. Sockmap"*"would run: 9. Lab bring-up"* ]]
 	[ ! -e "$BL_TMP/dry" ]
+}
+
+@test "peers under --smoke: skipped with the reason (the VM takes minutes), in the report and the JSON" {
+	run "$BENCH" --smoke --id "$BID" --out "$BL_TMP/peers" peers
+	echo "$output"
+	[ "$status" -eq 0 ]
+	grep -q '^## 10. Peers in the VM' "$BL_TMP/peers/report.md"
+	grep -q -- '- skipped: smoke: the VM boots for minutes under emulation' "$BL_TMP/peers/report.md"
+	[ "$(jq -r '.skipped[0] | "\(.bench): \(.reason)"' "$BL_TMP/peers/summary.json")" = "peers: smoke: the VM boots for minutes under emulation (make bench B=peers runs it)" ]
+	[ "$(wc -l <"$BL_TMP/peers/raw.csv")" -eq 1 ]
 }
 
 @test "a signal mid-run: report marked partial, what was measured kept, nothing left behind" {

@@ -22,6 +22,7 @@ TCP80="$ETH 45 00 00 28 00 00 40 00 40 06 00 00 c6 12 5f 02 c6 12 5f 01 04 d2 00
 00 00 00 00 00 00 00 00 50 02 20 00 00 00 00 00"
 REPLY="$ETH 45 00 00 1c 00 00 40 00 40 01 00 00 c6 12 5f 02 c6 12 5f 01 00 00 00 00 00 01 00 01"
 REPEAT=20000
+RUNS=5
 
 setup_file() {
 	bl_setup_names
@@ -72,12 +73,22 @@ map_of() { # PROG_ID NAME
 	return 1
 }
 
-# Program ids libxdp attached through its dispatcher, in run order ("NAME ID" lines).
-libxdp_members() { # DEV
-	xdp-loader status "$1" | awk '$1 == "=>" { print $3, $4 }'
+# Program ids libxdp attached through its dispatcher, in run order ("NAME ID" lines); with
+# NETNS, of a device in that namespace.
+in_ns() { # NETNS|"" CMD...
+	if [ -n "$1" ]; then ip netns exec "$@"; else shift && "$@"; fi
 }
-dispatcher_id() { # DEV
-	ip -d link show "$1" | sed -n 's/.*prog\/xdp[a-z]* id \([0-9]*\).*/\1/p' | head -n1
+libxdp_members() { # DEV [NETNS]
+	in_ns "${2:-}" xdp-loader status "$1" | awk '$1 == "=>" { print $3, $4 }'
+}
+dispatcher_id() { # DEV [NETNS]
+	in_ns "${2:-}" ip -d link show "$1" | sed -n 's/.*prog\/xdp[a-z]* id \([0-9]*\).*/\1/p' | head -n1
+}
+
+# One measurement for make bench (scripts/bench/b-peers.sh reads build/vm/peers.csv).
+peer_rec() { # METRIC CASE PARAM VARIANT ROLE RUN VALUE UNIT
+	local IFS=,
+	echo "$*" >>"${VMTEST_OUT:-$BL_TMP}/peers.csv"
 }
 
 verdicts() { # id ID|pinned PATH -> the retval of each frame, one line
@@ -129,33 +140,40 @@ verdicts() { # id ID|pinned PATH -> the retval of each frame, one line
 	[ "$udp_chain" = 21 ]
 	[ "$udp_libxdp" = 21 ]
 
-	# --- cost per member, one run: 1 then 4 counters (PASS goes on) in each, UDP10 frame
+	# --- cost per member: 1 then 4 counters (PASS goes on) under each design, both set up at
+	# once (the chain on the host's veth, libxdp on the peer's, in the netns) and measured
+	# alternately, RUNS times, so the two see the same machine load.
+	local r disp objs sum
 	local -A cost=()
 	"$CHAIN" up --dev "$BL_HOST" >/dev/null 2>&1
 	for n in 1 4; do
 		for ((i = 0; i < n; i++)); do
 			[ -e "$P/slots/0$i" ] || "$CHAIN" add "$i" "$BUILD/xdp_count.bpf.o" >/dev/null 2>&1
 		done
-		t=$(prog_run pinned "$P/xdp_root" "$BL_TMP/UDP10" $REPEAT)
-		[ "${t% *}" = $XDP_PASS ]
-		cost[chain$n]=${t#* }
+		objs=()
+		for ((i = $(libxdp_members "$BL_PEER" "$BL_NS" | wc -l); i < n; i++)); do objs+=("$BUILD/xdp_count.bpf.o"); done
+		# Adding programs builds a new dispatcher: its id is read again.
+		ip netns exec "$BL_NS" xdp-loader load -m native "$BL_PEER" "${objs[@]}"
+		[ "$(libxdp_members "$BL_PEER" "$BL_NS" | wc -l)" = "$n" ]
+		disp=$(dispatcher_id "$BL_PEER" "$BL_NS")
+		for ((r = 1; r <= RUNS; r++)); do
+			t=$(prog_run pinned "$P/xdp_root" "$BL_TMP/UDP10" $REPEAT)
+			[ "${t% *}" = $XDP_PASS ]
+			peer_rec ns_per_run members "$n" chain base "$r" "${t#* }" ns
+			cost[chain$n]=$((${cost[chain$n]:-0} + ${t#* }))
+			t=$(prog_run id "$disp" "$BL_TMP/UDP10" $REPEAT)
+			[ "${t% *}" = $XDP_PASS ]
+			peer_rec ns_per_run members "$n" libxdp test "$r" "${t#* }" ns
+			cost[libxdp$n]=$((${cost[libxdp$n]:-0} + ${t#* }))
+		done
 	done
 	"$CHAIN" down >/dev/null 2>&1
-	for n in 1 4; do
-		local objs=()
-		for ((i = $(libxdp_members "$BL_HOST" | wc -l); i < n; i++)); do objs+=("$BUILD/xdp_count.bpf.o"); done
-		# Adding programs builds a new dispatcher: its id is read again.
-		xdp-loader load -m native "$BL_HOST" "${objs[@]}"
-		[ "$(libxdp_members "$BL_HOST" | wc -l)" = "$n" ]
-		t=$(prog_run id "$(dispatcher_id "$BL_HOST")" "$BL_TMP/UDP10" $REPEAT)
-		[ "${t% *}" = $XDP_PASS ]
-		cost[libxdp$n]=${t#* }
-	done
-	xdp-loader unload --all "$BL_HOST"
+	ip netns exec "$BL_NS" xdp-loader unload --all "$BL_PEER"
 	{
-		echo "# peers: BPF_PROG_TEST_RUN ns/run, $REPEAT runs, kernel $(uname -r)"
-		echo "# chain 1 member ${cost[chain1]}, 4 members ${cost[chain4]}, per member $(((cost[chain4] - cost[chain1]) / 3))"
-		echo "# libxdp 1 member ${cost[libxdp1]}, 4 members ${cost[libxdp4]}, per member $(((cost[libxdp4] - cost[libxdp1]) / 3))"
+		echo "# peers: BPF_PROG_TEST_RUN ns/run (mean of $RUNS alternated runs of $REPEAT), kernel $(uname -r)"
+		for sum in chain libxdp; do
+			echo "# $sum 1 member $((cost[${sum}1] / RUNS)), 4 members $((cost[${sum}4] / RUNS)), per member $(((cost[${sum}4] - cost[${sum}1]) / RUNS / 3))"
+		done
 	} | tee -a "${VMTEST_OUT:-$BL_TMP}/peers.txt" >&3
 }
 
@@ -190,6 +208,8 @@ verdicts() { # id ID|pinned PATH -> the retval of each frame, one line
 	done
 	diff "$BL_TMP/xdpcap.hex" "$BL_TMP/xdpdump.hex"
 	[ "$(wc -l <"$BL_TMP/xdpcap.hex")" -ge 10 ]
+	peer_rec packets ping - xdpcap base 1 "$(wc -l <"$BL_TMP/xdpcap.hex")" packets
+	peer_rec packets ping - xdpdump test 1 "$(wc -l <"$BL_TMP/xdpdump.hex")" packets
 	echo "# peers: xdpcap and xdpdump captured the same $(wc -l <"$BL_TMP/xdpcap.hex") packets" |
 		tee -a "${VMTEST_OUT:-$BL_TMP}/peers.txt" >&3
 }

@@ -123,8 +123,11 @@ else
 	rc=1
 fi
 if [ -f "$OUT/peers.txt" ]; then
-	# Kept for the write-ups (labs/chain.md, labs/xdpcap.md): build/ is the project's scratch.
+	# Kept for the write-ups (labs/chain.md, labs/xdpcap.md) and make bench (peers.csv, read by
+	# scripts/bench/b-peers.sh): build/ is the project's scratch.
 	cp "$OUT/peers.txt" "$BUILD/vm/peers.txt"
+	rm -f "$BUILD/vm/peers.csv"
+	[ ! -f "$OUT/peers.csv" ] || cp "$OUT/peers.csv" "$BUILD/vm/peers.csv"
 	echo "vmtest: peer comparisons (also in $BUILD/vm/peers.txt):"
 	cat "$OUT/peers.txt"
 fi
