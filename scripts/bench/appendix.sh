@@ -50,6 +50,9 @@ diffcell() { # BENCH METRIC CASE PARAM VA VB
 	}
 	echo "$(fmt "$m") ns [$(fmt "$q1")–$(fmt "$q3")], $n pairs"
 }
+# The peers bench (in the VM) ran and recorded something.
+have_peers() { grep -q '^peers,' "$SUMMARY"; }
+peers_vm() { echo "in the VM of \`make vmtest\` ($(awk '/^VM: / { sub(/^VM: /, ""); sub(/\.$/, ""); print; exit }' "$OUT/notes/peers.md" 2>/dev/null); emulated: compare these only with each other)"; }
 updown() { # LAB
 	echo "- \`scripts/$1.sh up\`: $(cell labs up_s "$1" - "$1"), \`down\`: $(cell labs down_s "$1" - "$1") (median of $(sum_get labs up_s "$1" - "$1" n) runs, each in a fresh sandbox)"
 }
@@ -87,6 +90,10 @@ section() { # LAB
 			echo "- root + $k member(s): unrolled $(cell chain ns_per_run root+k "$k" unrolled), CHAIN_INDIRECT $(cell chain ns_per_run root+k "$k" indirect), one program $(cell chain ns_per_run root+k "$k" flat)"
 		done
 		analysis chain
+		if have_peers; then
+			echo "- against libxdp's dispatcher, $(peers_vm), ns per run: 1 member: chain $(cell peers ns_per_run members 1 chain), libxdp $(cell peers ns_per_run members 1 libxdp); 4 members: chain $(cell peers ns_per_run members 4 chain), libxdp $(cell peers ns_per_run members 4 libxdp)"
+			analysis peers
+		fi
 		updown chain
 		;;
 	glb)
@@ -108,6 +115,7 @@ section() { # LAB
 		awk -F, '$1 == "capture" && $2 == "lost" && $3 == "all" { print $4 }' "$SUMMARY" | sort -nu | while read -r r; do
 			echo "- all packets matching, target $r pps: lost xdpcap $(cell capture lost all "$r" xdpcap), tcpdump $(cell capture lost all "$r" tcpdump); capture process CPU per packet written: xdpcap $(cell capture tool_cpu_ns_per_pkt all "$r" xdpcap), tcpdump $(cell capture tool_cpu_ns_per_pkt all "$r" tcpdump)"
 		done
+		! have_peers || echo "- against xdpdump, $(peers_vm): packets captured at the exit of xdp_drop_ping from the same pings: xdpcap $(cell peers packets ping - xdpcap), xdpdump $(cell peers packets ping - xdpdump), byte for byte the same (tests/vm/peers.bats compares them)"
 		;;
 	esac
 }
