@@ -7,7 +7,7 @@
 # writes build/vm/peers.csv, and this benchmark records it.
 
 bench_peers() {
-	local log=$TMPD/peers.log csv=$BUILD_DIR/vm/peers.csv kernel line
+	local log=$OUT/peers-vm.log csv=$BUILD_DIR/vm/peers.csv kernel line
 	if [ "$SMOKE" = 1 ]; then
 		skip_part "smoke: the VM boots for minutes under emulation (make bench B=peers runs it)"
 		return 0
@@ -24,7 +24,7 @@ bench_peers() {
 	trace "$BPFLAB_ROOT/tests/vm/vmtest.sh" peers
 	progress "peers: booting the VM (qemu; several minutes under emulation)"
 	if ! "$BPFLAB_ROOT/tests/vm/vmtest.sh" peers </dev/null >"$log" 2>&1; then
-		skip_part "the VM run failed: $(grep -E '^(not ok|vmtest: error)' "$log" | head -n 2 | tr '\n' ' ')(full log: make vmtest T=peers)"
+		skip_part "the VM run failed: $(grep -E '^(not ok|vmtest: error)' "$log" | head -n 2 | tr '\n' ' ')(the VM's log: $log)"
 		return 0
 	fi
 	line=$(grep -m1 '^vmtest: skipped:' "$log" || true)

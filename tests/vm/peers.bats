@@ -30,13 +30,26 @@ setup_file() {
 	export CHAIN_NS="$BL_NS" CHAIN_HOSTIF="$BL_HOST" CHAIN_PEERIF="$BL_PEER"
 	export CHAIN_HOSTIP=$HOST_IP CHAIN_PEERIP=$PEER_IP
 	bl_topology_up "$HOST_IP" "$PEER_IP"
+	# A second veth pair, both ends here, for libxdp's dispatcher while the chain holds
+	# BL_HOST. Not in a netns: `ip netns exec` remounts /sys, hiding the bpffs libxdp pins to.
+	export LX_A="bla$BL_ID" LX_B="blb$BL_ID"
+	ip link add "$LX_A" type veth peer name "$LX_B"
+	ip link set "$LX_A" up
+	ip link set "$LX_B" up
 	for f in UDP9 UDP10 TCP80 REPLY; do bl_frame "$BL_TMP/$f" "${!f}"; done
 }
 
-teardown_file() {
+# After each test, pass or fail: the next one starts with both devices free.
+teardown() {
 	"$CHAIN" down >/dev/null 2>&1 || true
 	xdp-loader unload --all "$BL_HOST" >/dev/null 2>&1 || true
+	xdp-loader unload --all "$LX_A" >/dev/null 2>&1 || true
 	bpftool net detach xdpdrv dev "$BL_HOST" 2>/dev/null || true
+}
+
+teardown_file() {
+	teardown
+	ip link del "$LX_A" 2>/dev/null || true
 	bl_topology_down
 	rm -rf "$BPFLAB_PIN" "$BPFLAB_RUN" "$BL_TMP"
 }
@@ -73,16 +86,12 @@ map_of() { # PROG_ID NAME
 	return 1
 }
 
-# Program ids libxdp attached through its dispatcher, in run order ("NAME ID" lines); with
-# NETNS, of a device in that namespace.
-in_ns() { # NETNS|"" CMD...
-	if [ -n "$1" ]; then ip netns exec "$@"; else shift && "$@"; fi
+# Program ids libxdp attached through its dispatcher, in run order ("NAME ID" lines).
+libxdp_members() { # DEV
+	xdp-loader status "$1" | awk '$1 == "=>" { print $3, $4 }'
 }
-libxdp_members() { # DEV [NETNS]
-	in_ns "${2:-}" xdp-loader status "$1" | awk '$1 == "=>" { print $3, $4 }'
-}
-dispatcher_id() { # DEV [NETNS]
-	in_ns "${2:-}" ip -d link show "$1" | sed -n 's/.*prog\/xdp[a-z]* id \([0-9]*\).*/\1/p' | head -n1
+dispatcher_id() { # DEV
+	ip -d link show "$1" | sed -n 's/.*prog\/xdp[a-z]* id \([0-9]*\).*/\1/p' | head -n1
 }
 
 # One measurement for make bench (scripts/bench/b-peers.sh reads build/vm/peers.csv).
@@ -141,7 +150,7 @@ verdicts() { # id ID|pinned PATH -> the retval of each frame, one line
 	[ "$udp_libxdp" = 21 ]
 
 	# --- cost per member: 1 then 4 counters (PASS goes on) under each design, both set up at
-	# once (the chain on the host's veth, libxdp on the peer's, in the netns) and measured
+	# once (the chain on BL_HOST, libxdp on the second pair's LX_A) and measured
 	# alternately, RUNS times, so the two see the same machine load.
 	local r disp objs sum
 	local -A cost=()
@@ -151,11 +160,11 @@ verdicts() { # id ID|pinned PATH -> the retval of each frame, one line
 			[ -e "$P/slots/0$i" ] || "$CHAIN" add "$i" "$BUILD/xdp_count.bpf.o" >/dev/null 2>&1
 		done
 		objs=()
-		for ((i = $(libxdp_members "$BL_PEER" "$BL_NS" | wc -l); i < n; i++)); do objs+=("$BUILD/xdp_count.bpf.o"); done
+		for ((i = $(libxdp_members "$LX_A" | wc -l); i < n; i++)); do objs+=("$BUILD/xdp_count.bpf.o"); done
 		# Adding programs builds a new dispatcher: its id is read again.
-		ip netns exec "$BL_NS" xdp-loader load -m native "$BL_PEER" "${objs[@]}"
-		[ "$(libxdp_members "$BL_PEER" "$BL_NS" | wc -l)" = "$n" ]
-		disp=$(dispatcher_id "$BL_PEER" "$BL_NS")
+		xdp-loader load -m native "$LX_A" "${objs[@]}"
+		[ "$(libxdp_members "$LX_A" | wc -l)" = "$n" ]
+		disp=$(dispatcher_id "$LX_A")
 		for ((r = 1; r <= RUNS; r++)); do
 			t=$(prog_run pinned "$P/xdp_root" "$BL_TMP/UDP10" $REPEAT)
 			[ "${t% *}" = $XDP_PASS ]
@@ -168,7 +177,7 @@ verdicts() { # id ID|pinned PATH -> the retval of each frame, one line
 		done
 	done
 	"$CHAIN" down >/dev/null 2>&1
-	ip netns exec "$BL_NS" xdp-loader unload --all "$BL_PEER"
+	xdp-loader unload --all "$LX_A"
 	{
 		echo "# peers: BPF_PROG_TEST_RUN ns/run (mean of $RUNS alternated runs of $REPEAT), kernel $(uname -r)"
 		for sum in chain libxdp; do
