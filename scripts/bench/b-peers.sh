@@ -14,7 +14,7 @@ bench_peers() {
 	fi
 	note "In the VM of \`make vmtest\` (tests/vm/peers.bats; the kernel, CPU model and emulation are" \
 		"below). Members: the chain lab (\`chain.sh add\`, the root on the host's veth) and libxdp" \
-		"(\`xdp-loader load\`, its dispatcher on the peer's veth) each run 1 and then 4 \`xdp_count\`" \
+		"(\`xdp-loader load\`, its dispatcher on a second veth pair) each run 1 and then 4 \`xdp_count\`" \
 		"members, set up at the same time and measured alternately (chain = baseline): \`bpftool prog" \
 		"run ... repeat 20000\` on a UDP frame, 5 runs. Emulated timings compare only with each" \
 		"other, never with this host's native numbers. Capture: xdp_drop_ping on a veth with" \
@@ -37,8 +37,8 @@ bench_peers() {
 		skip_part "the VM recorded nothing${line:+: ${line#*# skip }}"
 		return 0
 	fi
-	kernel=$(sed -n 's/^vmtest: \([^ ]*\) under \([a-z]*\).*/\1 under \2/p' "$log" | head -n 1)
-	note "VM: ${kernel:-unknown kernel}; $(sed -n 's/^vmtest guest: \([^,]*\),.*/guest kernel \1/p' "$log" | head -n 1)."
+	kernel=$(sed -n 's/^vmtest guest: \([^,]*\),.*/\1/p' "$log" | head -n 1)
+	note "VM: Linux ${kernel:-unknown} (Debian's stock kernel) under qemu $(sed -n 's/^vmtest: [^ ]* under \([a-z]*\).*/\1/p' "$log" | head -n 1 | tr '[:lower:]' '[:upper:]'), 2 vCPUs."
 	while IFS=, read -r metric case param variant role run value unit; do
 		rec "$metric" "$case" "$param" "$variant" "$role" "$run" "$value" "$unit"
 	done <"$csv"
