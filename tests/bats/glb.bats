@@ -122,13 +122,15 @@ bound() { # PORT PROTO TABLE [BACKEND LINE...]: bind VIP and load a hand-written
 	[ "$("$GLB" table show 1 --json 2>/dev/null | jq .map_id)" = "$id" ]
 }
 
-@test "memory: one table costs ~512 KiB of memlock; 5 tables fill and show, then are freed" {
+@test "memory: one table costs 512 KiB to 1 MiB of memlock; 5 tables fill and show, then are freed" {
 	local t m
 	for t in 10 11 12 13 14; do "$GLB" table fill "$t" "$B1" "$B2" "$B3" >/dev/null 2>&1; done
 	for t in 10 11 12 13 14; do
 		m=$(bpftool -j map show id "$("$GLB" table show "$t" --json 2>/dev/null | jq .map_id)" | jq .bytes_memlock)
 		echo "table $t: memlock $m"
-		[ "$m" -ge 524288 ] && [ "$m" -le 540672 ]
+		# 65536 rows of 8 bytes: 512 KiB and a page or so here (6.18); Debian's 6.1 reports the
+		# whole vmalloc area, 1 MiB.
+		[ "$m" -ge 524288 ] && [ "$m" -le 1064960 ]
 	done
 	for t in 10 11 12 13 14; do "$GLB" table del "$t" 2>/dev/null; done
 }
