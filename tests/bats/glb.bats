@@ -128,8 +128,8 @@ bound() { # PORT PROTO TABLE [BACKEND LINE...]: bind VIP and load a hand-written
 	for t in 10 11 12 13 14; do
 		m=$(bpftool -j map show id "$("$GLB" table show "$t" --json 2>/dev/null | jq .map_id)" | jq .bytes_memlock)
 		echo "table $t: memlock $m"
-		# 65536 rows of 8 bytes: 512 KiB and a page or so here (6.18); Debian's 6.1 reports the
-		# whole vmalloc area, 1 MiB.
+		# 65536 rows of 8 bytes: 512 KiB and a page or so here (6.18); Debian's 6.1 reports
+		# 1 MiB for the same map (it accounts memlock differently).
 		[ "$m" -ge 524288 ] && [ "$m" -le 1064960 ]
 	done
 	for t in 10 11 12 13 14; do "$GLB" table del "$t" 2>/dev/null; done
