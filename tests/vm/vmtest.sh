@@ -97,19 +97,22 @@ quiet=quiet
 [ "$VERBOSE" = 1 ] && quiet=""
 echo "vmtest: $KERNEL under ${ACCEL[*]:1:1} (${ACCEL[1]} because: $([ "${ACCEL[1]}" = kvm ] && echo "KVM works" || echo "$accel_why")), timeout ${TIMEOUT}s, job: $*"
 start=$(date +%s)
-set +e
 # The console is the guest's serial port on our stdout; the guest has no network device.
-timeout -k 5 "$TIMEOUT" "$QEMU" "${ACCEL[@]}" -m 2G -smp 2 -nodefaults -no-user-config \
-	-display none -no-reboot -nic none -serial stdio -pidfile "$OUT/qemu.pid" \
-	-kernel "$KERNEL" -initrd "$INITRD" \
-	-append "console=ttyS0 panic=-1 mitigations=off $quiet bpflab.stage2=$REPO/tests/vm/guest.sh" \
-	-virtfs "local,path=/,mount_tag=bpflab_root,security_model=none,readonly=on,multidevs=remap" \
-	-virtfs "local,path=$REPO,mount_tag=bpflab_repo,security_model=none,multidevs=remap" \
-	-virtfs "local,path=$OUT,mount_tag=bpflab_out,security_model=none" \
-	</dev/null 2>"$OUT/qemu.err" | sed -u 's/\r$//'
-rcs=("${PIPESTATUS[@]}")
-set -e
-qrc=${rcs[0]}
+# In the background with `wait`: a TERM or INT sent to this script alone then runs the trap
+# at once (bash defers traps while a foreground pipeline runs), and the trap kills qemu.
+{
+	timeout -k 5 "$TIMEOUT" "$QEMU" "${ACCEL[@]}" -m 2G -smp 2 -nodefaults -no-user-config \
+		-display none -no-reboot -nic none -serial stdio -pidfile "$OUT/qemu.pid" \
+		-kernel "$KERNEL" -initrd "$INITRD" \
+		-append "console=ttyS0 panic=-1 mitigations=off $quiet bpflab.stage2=$REPO/tests/vm/guest.sh" \
+		-virtfs "local,path=/,mount_tag=bpflab_root,security_model=none,readonly=on,multidevs=remap" \
+		-virtfs "local,path=$REPO,mount_tag=bpflab_repo,security_model=none,multidevs=remap" \
+		-virtfs "local,path=$OUT,mount_tag=bpflab_out,security_model=none" \
+		</dev/null 2>"$OUT/qemu.err"
+	echo $? >"$OUT/qemu.rc"
+} | sed -u 's/\r$//' &
+wait $! || true
+qrc=$(cat "$OUT/qemu.rc" 2>/dev/null || echo 1)
 echo "vmtest: qemu exited $qrc after $(($(date +%s) - start)) s"
 if [ "$qrc" = 124 ] || [ "$qrc" = 137 ]; then
 	echo "vmtest: error: hard timeout (${TIMEOUT}s): qemu killed" >&2
