@@ -101,6 +101,7 @@ start=$(date +%s)
 # In the background with `wait`: a TERM or INT sent to this script alone then runs the trap
 # at once (bash defers traps while a foreground pipeline runs), and the trap kills qemu.
 {
+	qrc=0
 	timeout -k 5 "$TIMEOUT" "$QEMU" "${ACCEL[@]}" -m 2G -smp 2 -nodefaults -no-user-config \
 		-display none -no-reboot -nic none -serial stdio -pidfile "$OUT/qemu.pid" \
 		-kernel "$KERNEL" -initrd "$INITRD" \
@@ -108,8 +109,8 @@ start=$(date +%s)
 		-virtfs "local,path=/,mount_tag=bpflab_root,security_model=none,readonly=on,multidevs=remap" \
 		-virtfs "local,path=$REPO,mount_tag=bpflab_repo,security_model=none,multidevs=remap" \
 		-virtfs "local,path=$OUT,mount_tag=bpflab_out,security_model=none" \
-		</dev/null 2>"$OUT/qemu.err"
-	echo $? >"$OUT/qemu.rc"
+		</dev/null 2>"$OUT/qemu.err" || qrc=$?
+	echo "$qrc" >"$OUT/qemu.rc"
 } | sed -u 's/\r$//' &
 wait $! || true
 qrc=$(cat "$OUT/qemu.rc" 2>/dev/null || echo 1)
