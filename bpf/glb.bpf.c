@@ -13,53 +13,11 @@
  */
 #include "vmlinux.h"
 #include <bpf/bpf_helpers.h>
-#include "glb.bpf.h"
 #include "glb_fwd.bpf.h"	/* glb_parse_flow(), glb_encap() */
 #include "xdpcap.bpf.h"
+#include "glb_maps.bpf.h"	/* the maps above (glb_tables: the map-in-map), count() */
 
 char LICENSE[] SEC("license") = "GPL";
-
-struct {
-	__uint(type, BPF_MAP_TYPE_HASH);
-	__uint(max_entries, GLB_MAX_BINDS);
-	__type(key, struct glb_bind);
-	__type(value, __u32);
-} glb_binds SEC(".maps");
-
-/* The inner-map template: every table put into glb_tables must match it exactly (array,
- * 4-byte key, 8-byte value, GLB_ROWS entries). Sizes, not BTF types: clang emits only a
- * forward declaration of a struct reached through __array(), which libbpf cannot size.
- */
-struct glb_table {
-	__uint(type, BPF_MAP_TYPE_ARRAY);
-	__uint(max_entries, GLB_ROWS);
-	__uint(key_size, sizeof(__u32));
-	__uint(value_size, sizeof(struct glb_row));
-};
-
-struct {
-	__uint(type, BPF_MAP_TYPE_ARRAY_OF_MAPS);
-	__uint(max_entries, GLB_TABLES);
-	__type(key, __u32);
-	__array(values, struct glb_table);
-} glb_tables SEC(".maps");
-
-struct {
-	__uint(type, BPF_MAP_TYPE_ARRAY);
-	__uint(max_entries, GLB_TABLES);
-	__type(key, __u32);
-	__type(value, struct glb_secret);
-} glb_secrets SEC(".maps");
-
-struct {
-	__uint(type, BPF_MAP_TYPE_ARRAY);
-	__uint(max_entries, 1);
-	__type(key, __u32);
-	__type(value, struct glb_config);
-} glb_config SEC(".maps");
-
-GLB_COUNTERS(glb_stats, GLB_STAT_MAX);
-#define count(stat, action) glb_count(&glb_stats, stat, action)
 
 /* bind -> table -> row, then out to the row's primary. */
 static __always_inline int glb_process(struct xdp_md *ctx)

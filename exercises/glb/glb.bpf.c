@@ -6,6 +6,8 @@
  *   glb_secrets[T]         = the table's SipHash key
  *   inner[row]             = {primary, secondary}, row = glb_hash_row(hash)
  *
+ * The maps are defined in bpf/glb_maps.bpf.h, shared with the solution so that the checker
+ * and build/glbtable find the shapes they expect: read how glb_tables is declared there.
  * Parsing the packet (glb_parse_flow) and writing the outer headers (glb_encap) are given, in
  * bpf/glb_fwd.bpf.h. Return, counting each outcome in glb_stats with count():
  *   no bind                          -> GLB_STAT_NO_BIND,   XDP_PASS
@@ -23,50 +25,10 @@
  */
 #include "vmlinux.h"
 #include <bpf/bpf_helpers.h>
-#include "glb.bpf.h"		/* GLB_COUNTERS(), glb_count() */
 #include "glb_fwd.bpf.h"	/* struct glb_flow, glb_parse_flow(), glb_encap() */
+#include "glb_maps.bpf.h"	/* the maps above, glb_stats, count() */
 
 char LICENSE[] SEC("license") = "GPL";
-
-struct {
-	__uint(type, BPF_MAP_TYPE_HASH);
-	__uint(max_entries, GLB_MAX_BINDS);
-	__type(key, struct glb_bind);
-	__type(value, __u32);
-} glb_binds SEC(".maps");
-
-/* What every inner map must look like: user space creates the tables, the program only
- * declares their shape. */
-struct glb_table {
-	__uint(type, BPF_MAP_TYPE_ARRAY);
-	__uint(max_entries, GLB_ROWS);
-	__uint(key_size, sizeof(__u32));
-	__uint(value_size, sizeof(struct glb_row));
-};
-
-struct {
-	__uint(type, BPF_MAP_TYPE_ARRAY_OF_MAPS);
-	__uint(max_entries, GLB_TABLES);
-	__type(key, __u32);
-	__array(values, struct glb_table);
-} glb_tables SEC(".maps");
-
-struct {
-	__uint(type, BPF_MAP_TYPE_ARRAY);
-	__uint(max_entries, GLB_TABLES);
-	__type(key, __u32);
-	__type(value, struct glb_secret);
-} glb_secrets SEC(".maps");
-
-struct {
-	__uint(type, BPF_MAP_TYPE_ARRAY);
-	__uint(max_entries, 1);
-	__type(key, __u32);
-	__type(value, struct glb_config);
-} glb_config SEC(".maps");
-
-GLB_COUNTERS(glb_stats, GLB_STAT_MAX);
-#define count(stat, action) glb_count(&glb_stats, stat, action)
 
 SEC("xdp")
 int glb_fwd(struct xdp_md *ctx)

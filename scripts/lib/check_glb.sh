@@ -36,8 +36,7 @@ glb_frames_shown() { # XDPFUZZ_OUTPUT_FILE
 # Run FRAME through the student's program, check the output against glbtable's prediction.
 glb_swap_step() { # PIN_DIR MAPS FRAME OUT -> prints glbtable's verdict line; fails if not as predicted
 	local d=$1 m=$2 fr=$3 out=$4 rv
-	vtrace bpftool prog run pinned "$d/glb_fwd" data_in "$fr" data_out "$out"
-	rv=$(bpftool -j prog run pinned "$d/glb_fwd" data_in "$fr" data_out "$out" 2>/dev/null | jq -r '.retval // "error"') || rv=error
+	rv=$(ck_run "$d/glb_fwd" "$fr" data_out "$out")
 	if [ "$rv" != 3 ]; then
 		echo "glb_fwd returned $rv (want 3, XDP_TX) for a packet to a bound VIP whose table is full"
 		return 1

@@ -4,10 +4,11 @@
 # are loaded side by side under CK_PIN and run with BPF_PROG_TEST_RUN (bpftool prog run) on
 # frames from scripts/frame.sh; what differs is reported.
 
-# The retval of one test run of pinned program PIN on frame file FRAME ("error" if it fails).
-ck_run() { # PIN FRAME
-	vtrace bpftool prog run pinned "$1" data_in "$2"
-	bpftool -j prog run pinned "$1" data_in "$2" 2>/dev/null | jq -r '.retval // "error" | if type == "number" and . >= 2147483648 then . - 4294967296 else . end' 2>/dev/null || echo error
+# The retval of one test run of pinned program PIN on frame file FRAME ("error" if it fails);
+# ARGS go on to bpftool (e.g. data_out FILE).
+ck_run() { # PIN FRAME [ARGS...]
+	vtrace bpftool prog run pinned "$1" data_in "$2" "${@:3}"
+	bpftool -j prog run pinned "$1" data_in "$2" "${@:3}" 2>/dev/null | jq -r '.retval // "error" | if type == "number" and . >= 2147483648 then . - 4294967296 else . end' 2>/dev/null || echo error
 }
 
 # pinfill, quiet unless -v; fails as pinfill does.
