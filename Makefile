@@ -164,6 +164,9 @@ lint:
 	$(Q)command -v shellcheck >/dev/null || { echo "error: shellcheck not found (Debian package: shellcheck); run 'make deps'" >&2; exit 1; }
 	$(Q)shellcheck -x scripts/*.sh scripts/lib/*.sh scripts/bench/*.sh tests/run.sh .ci/run tests/bats/*.bash tests/bats/*.bats \
 	  tests/vm/*.sh tests/vm/*.bats
+	@# A bare `wait` in a test also waits for bats' BATS_TEST_TIMEOUT watchdog: wait for a pid.
+	$(Q)! grep -nE '^[[:space:]]*wait[[:space:]]*($$|[;&|])' tests/bats/*.bats tests/bats/*.bash tests/vm/*.bats || \
+	  { echo "error: a bare 'wait' in a bats test waits for bats' timeout watchdog too; wait \"\$$pid\"" >&2; exit 1; }
 
 clean:
 	$(Q)rm -rf $(BUILD)

@@ -321,22 +321,26 @@ first_packet_hex() { # FILE
 }
 
 @test "OUTPUT - streams to tcpdump -r -" {
-	timeout 20 "$XDPCAP" -c 2 "$HOOK" - icmp 2>/dev/null 3>&- | tcpdump -nr - >"$BL_TMP/td.out" 2>/dev/null &
+	# The pipeline in a subshell, waited for by its pid: a bare `wait` also waits for bats'
+	# own BATS_TEST_TIMEOUT watchdog (make vmtest sets it) and hangs until it fires.
+	(timeout 20 "$XDPCAP" -c 2 "$HOOK" - icmp 2>/dev/null | tcpdump -nr - >"$BL_TMP/td.out" 2>/dev/null) 3>&- &
+	local pid=$!
 	bl_wait_for 10 hook_has 5 "$HOOK"
 	ping_peer 3
 	# xdpcap stops after 2 packets; tcpdump ends with its input.
-	wait
+	wait "$pid"
 	[ "$(grep -c "IP $PEER_IP > $HOST_IP: ICMP echo reply" "$BL_TMP/td.out")" = 2 ]
 	[ "$(hook_count)" = 0 ]
 }
 
 @test "write error (reader went away) exits 1 and empties the hook" {
 	# head takes the pcapng header and leaves: the next packet meets a closed pipe.
-	"$XDPCAP" "$HOOK" - 2>"$BL_TMP/cap.err" 3>&- | head -c 64 >/dev/null &
+	("$XDPCAP" "$HOOK" - 2>"$BL_TMP/cap.err" | head -c 64 >/dev/null) 3>&- &
+	local pid=$!
 	bl_wait_for 10 hook_has 5 "$HOOK"
 	ping_peer 3
 	bl_wait_for 10 hook_has 0 "$HOOK"
-	wait
+	wait "$pid" || true
 	grep -q "xdpcap: error: cannot write -" "$BL_TMP/cap.err"
 }
 
