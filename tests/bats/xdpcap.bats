@@ -459,22 +459,30 @@ time_inversions() { # FILE
 }
 
 @test "traffic from both CPUs at once: the capture file is in strict time order" {
-	local f="$BL_TMP/order.pcap" n=3000 p0 p1
+	local f="$BL_TMP/order.pcap" n=3000 p0 p1 sent lost
 	[ "$(nproc)" -ge 2 ] || skip "needs 2 CPUs"
 	capture_start 1 -a pass "$HOOK" "$f" udp port 9
 	# Two senders pinned to CPU 0 and CPU 1: native XDP on the veth runs on the sending CPU,
 	# so both perf rings fill at the same time.
-	ip netns exec "$BL_NS" taskset -c 0 "$BUILD/udpburst" -c "$n" -r 20000 -t 20 "$HOST_IP" >/dev/null &
+	ip netns exec "$BL_NS" taskset -c 0 "$BUILD/udpburst" -c "$n" -r 20000 -t 20 "$HOST_IP" >"$BL_TMP/sent.0" &
 	p0=$!
-	ip netns exec "$BL_NS" taskset -c 1 "$BUILD/udpburst" -c "$n" -r 20000 -t 20 "$HOST_IP" >/dev/null &
+	ip netns exec "$BL_NS" taskset -c 1 "$BUILD/udpburst" -c "$n" -r 20000 -t 20 "$HOST_IP" >"$BL_TMP/sent.1" &
 	p1=$!
 	wait "$p0"
 	wait "$p1"
-	bl_wait_for 10 pcap_has "$f" $((2 * n))
+	# What was sent ("sent=N"): under TCG emulation (make vmtest) -t 20 may end a sender early.
+	sent=$(($(sed -n 's/^sent=\([0-9]*\) .*/\1/p' "$BL_TMP/sent.0") + $(sed -n 's/^sent=\([0-9]*\) .*/\1/p' "$BL_TMP/sent.1")))
+	echo "sent: $sent"
+	[ "$sent" -gt 0 ]
+	bl_wait_for 60 pcap_has "$f" "$sent" || true
 	capture_stop INT
 	[ "$CAP_STATUS" -eq 0 ]
 	cat "$BL_TMP/cap.err"
-	[ "$(pcap_count "$f")" = $((2 * n)) ]
+	# Every sent packet is in the file or counted lost (perf ring full). Here none is lost; under
+	# TCG the one reader cannot keep up with two senders and the count says so.
+	lost=$(sed -n 's/^\([0-9]*\) packets captured, [0-9]* filtered, \([0-9]*\) lost.*/\2/p' "$BL_TMP/cap.err")
+	[ "$(pcap_count "$f")" = $((sent - lost)) ]
+	[ "$lost" = 0 ] || [ "${VMTEST:-}" = 1 ]
 	time_inversions "$f" >"$BL_TMP/inv"
 	echo "time inversions: $(wc -l <"$BL_TMP/inv")"
 	head -5 "$BL_TMP/inv"
