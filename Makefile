@@ -57,23 +57,24 @@ SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo -E)
 # Keep the shared tool objects: they are prerequisites of a pattern rule only, which
 # would make them intermediate files that make deletes after each build.
 .SECONDARY: $(TOOL_LIB_OBJS)
-.PHONY: all build deps lab2 test check fuzz lint clean
+.PHONY: all build deps lab2 test check fuzz lint clean FORCE
+FORCE:
 
 all: build
 build: $(BPF_OBJS) $(EXTRA_BPF_OBJS) $(TOOLS) $(BUILD)/xdpfuzz
 
 
-# Regenerated when the running kernel's BTF is newer (a new kernel; sysfs dates it at boot,
-# and every sandbox's fresh sysfs again), but replaced only when its content changed, so the
-# objects are not all rebuilt for a new sysfs of the same kernel.
-$(BUILD)/vmlinux.h: $(wildcard $(BTF_VMLINUX))
-	$(call msg,BTF,$@)
+# Dumped from the running kernel's BTF at every make, but replaced only when its content
+# changed: the objects follow the kernel that builds them (make vmtest builds on Debian's 6.1
+# in the same build/, and the next make here must rebuild for this kernel), and a sandbox's
+# fresh sysfs of the same kernel rebuilds nothing.
+$(BUILD)/vmlinux.h: FORCE
 	$(Q)mkdir -p $(@D)
 	$(Q)if [ ! -r "$(BTF_VMLINUX)" ]; then \
 	  echo "error: $(BTF_VMLINUX) is missing: this kernel has no BTF (CONFIG_DEBUG_INFO_BTF=y is needed for CO-RE)" >&2; exit 1; fi
 	$(Q)command -v $(BPFTOOL) >/dev/null || { echo "error: bpftool not found (Debian package: bpftool); run 'make deps'" >&2; exit 1; }
 	$(Q)$(BPFTOOL) btf dump file $(BTF_VMLINUX) format c > $@.$$$$.tmp && \
-	  if cmp -s $@.$$$$.tmp $@; then rm -f $@.$$$$.tmp; else mv -f $@.$$$$.tmp $@; fi
+	  if cmp -s $@.$$$$.tmp $@; then rm -f $@.$$$$.tmp; else $(if $(Q),printf '  %-8s %s\n' BTF $@;) mv -f $@.$$$$.tmp $@; fi
 
 # One recipe for every BPF object; BPF_VFLAGS is set for the variants only.
 define bpf_compile

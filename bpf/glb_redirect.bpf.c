@@ -25,6 +25,8 @@ char LICENSE[] SEC("license") = "GPL";
 #define IP_MF		0x2000
 #define MAX_RX_HOPS	8	/* hops this backend accepts in a GUE header */
 #define TCP_LISTEN_STATE 10	/* BPF_TCP_LISTEN */
+/* BPF_F_CURRENT_NETNS: an enum of 6.18's BTF, absent from Debian 6.1's (make on 6.1 failed). */
+#define LOOKUP_CURRENT_NETNS (-1L)
 
 GLB_COUNTERS(glb_redirect_stats, GLB_REDIR_MAX);
 #define count(stat, action) glb_count(&glb_redirect_stats, stat, action)
@@ -40,7 +42,7 @@ static __always_inline int have_conn(struct __sk_buff *skb, struct iphdr *in, st
 	t.ipv4.daddr = in->daddr;
 	t.ipv4.sport = tcp->source;
 	t.ipv4.dport = tcp->dest;
-	sk = bpf_skc_lookup_tcp(skb, &t, sizeof(t.ipv4), BPF_F_CURRENT_NETNS, 0);
+	sk = bpf_skc_lookup_tcp(skb, &t, sizeof(t.ipv4), LOOKUP_CURRENT_NETNS, 0);
 	if (!sk)
 		return 0;
 	state = sk->state;

@@ -46,6 +46,28 @@ writeup() { # PAGE
 	writeup labs/glb.md
 }
 
+page() { # LINE...: a page of these lines in BL_TMP/page.md
+	printf '%s\n' "$@" >"$BL_TMP/page.md"
+}
+
+@test "the harness: one of several shown outputs or exit statuses (two kernels) must match, or the page fails" {
+	cd "$BPFLAB_ROOT" || return 1
+	page '```sh' 'echo a' '```' '```output' 'b' '```' 'text' '```output' 'a' '```'
+	run tests/writeups/run.sh "$BL_TMP/page.md"
+	[ "$status" -eq 0 ]
+	page '```sh' 'echo a' '```' '```output' 'b' '```' 'text' '```output' 'c' '```'
+	run tests/writeups/run.sh "$BL_TMP/page.md"
+	[ "$status" -eq 1 ]
+	[[ $output == *"printed something else than the page shows"* ]]
+	page '```sh exit=1,0' 'true' '```'
+	run tests/writeups/run.sh "$BL_TMP/page.md"
+	[ "$status" -eq 0 ]
+	page '```sh exit=1,2' 'true' '```'
+	run tests/writeups/run.sh "$BL_TMP/page.md"
+	[ "$status" -eq 1 ]
+	[[ $output == *"last command exited 0, the page says 1 or 2"* ]]
+}
+
 # The commands of the page's ```sh blocks before section STOP, one a line, quotes and $ gone.
 page_commands() { # PAGE STOP
 	awk -v stop="$2" 'index($0, stop) == 1 { exit } /^```sh/ { f = 1; next } /^```/ { f = 0 } f' "$1" |

@@ -12,6 +12,9 @@ s/^([A-Za-z0-9_.-]+)\([0-9]+\)/\1(IFINDEX)/
 # Spectre mitigation needs (retpoline, lfence, plain), so it differs between an AMD and an
 # Intel machine of the same kernel (1051 B and 1045 B for xdp_drop_ping). xlated is not masked.
 s/\bjited [0-9]+B/jited NB/
+# A map's memlock: kernels count it differently (6.18: the map's own bytes, 352B for a 5-slot
+# prog array; Debian's 6.1: whole pages, 4096B; lab 2's sockhash 1048960B and 2097152B).
+s/\bmemlock [0-9]+B/memlock NB/
 # Tags, timestamps, MAC addresses, pids
 s/\btag [0-9a-f]{16}/tag TAG/g
 s/loaded_at [0-9T:+-]+/loaded_at TIME/g
@@ -28,6 +31,9 @@ s/win [0-9]+/win WIN/g
 s/options \[[^]]*\]/options [...]/g
 # Ephemeral client ports (32768-60999) on loopback
 s/127\.0\.0\.1\.(3[2-9][0-9]{3}|[45][0-9]{4}|60[0-9]{3})\b/127.0.0.1.EPHEMERAL/g
+# The cgroup2 mount point: /sys/fs/cgroup on most systems (Debian's 6.1 VM), unified/ below it
+# on the machine CI runs on (lab2.md says so where it finds the mount)
+s#/sys/fs/cgroup/unified/#/sys/fs/cgroup/#g
 # Temporary files
 s#/tmp/tmp\.[A-Za-z0-9]+#/tmp/TMP#g
 s/duration( \(average\))?: [0-9]+ns/duration\1: Nns/

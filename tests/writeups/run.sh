@@ -4,10 +4,12 @@
 # shell at the repository root (variables and the working directory carry across blocks).
 # Blocks that must not run use another info string (```text, ```console, ```c).
 #   ```sh            must succeed: no command in it may fail
-#   ```sh exit=N     its last command must exit N (commands before it may fail)
-#   ```output        right after a ```sh block: what that block prints (stdout and stderr),
+#   ```sh exit=N     its last command must exit N (commands before it may fail); exit=N,M:
+#                    one of them (a page that shows two kernels, e.g. with and without kprobes)
+#   ```output        after a ```sh block: what that block prints (stdout and stderr),
 #                    compared after masking (tests/writeups/mask.sed); a line "..." stands
-#                    for any number of lines
+#                    for any number of lines. More ```output blocks before the next ```sh
+#                    block are alternatives (what another kernel prints): one must match.
 # Then the page's own teardown must have left nothing (tests/bats/helpers.bash bl_snapshot).
 # Run it in a sandbox (tests/bats/writeups.bats does): the page uses the default names.
 set -euo pipefail
@@ -26,18 +28,18 @@ awk -v dir="$W" '
 		fence = 1; kind = ""
 		if ($0 ~ /^```sh( |$)/) {
 			n++; kind = "sh"; ex = "any-ok"
-			if (match($0, /exit=[0-9]+/)) ex = substr($0, RSTART + 5, RLENGTH - 5)
+			if (match($0, /exit=[0-9]+(,[0-9]+)*/)) ex = substr($0, RSTART + 5, RLENGTH - 5)
 			out(dir "/" n ".line", NR); out(dir "/" n ".exit", ex)
 			printf "" > (dir "/" n ".sh"); close(dir "/" n ".sh")
-		} else if ($0 ~ /^```output( |$)/ && n && !wanted[n]) {
-			kind = "output"; wanted[n] = 1
-			printf "" > (dir "/" n ".want"); close(dir "/" n ".want")
+		} else if ($0 ~ /^```output( |$)/ && n) {
+			kind = "output"; want = dir "/" n ".want" (wanted[n]++ ? "." wanted[n] : "")
+			printf "" > want; close(want)
 		}
 		next
 	}
 	/^```/ && fence { fence = 0; next }
 	fence && kind == "sh" { out(dir "/" n ".sh", $0) }
-	fence && kind == "output" { out(dir "/" n ".want", $0) }
+	fence && kind == "output" { out(want, $0) }
 	END { print n + 0 > (dir "/count") }
 ' "$PAGE"
 N=$(cat "$W/count")
@@ -71,6 +73,14 @@ report() { # N MESSAGE
 	sed 's/^/    | /' "$W/$1.sh"
 	fail=1
 }
+matches() { # N: does one of block N's shown outputs match? W/N.diff: why the first did not
+	local alt
+	"$HERE/match.sh" "$W/$1.want" "$W/$1.real" >"$W/$1.diff" && return 0
+	for alt in "$W/$1.want".*; do
+		[ ! -f "$alt" ] || ! "$HERE/match.sh" "$alt" "$W/$1.real" >/dev/null || return 0
+	done
+	return 1
+}
 for ((i = 1; i <= N; i++)); do
 	if [ ! -f "$W/$i.rc" ]; then
 		report "$i" "never finished (an earlier block exited the shell, or the page timed out)"
@@ -81,11 +91,11 @@ for ((i = 1; i <= N; i++)); do
 	if [ "$want_rc" = any-ok ] && [ -s "$W/$i.err" ]; then
 		report "$i" "a command failed: $(head -n1 "$W/$i.err")"
 		sed 's/^/    > /' "$W/$i.real"
-	elif [ "$want_rc" != any-ok ] && [ "$(cat "$W/$i.rc")" != "$want_rc" ]; then
-		report "$i" "last command exited $(cat "$W/$i.rc"), the page says $want_rc"
+	elif [ "$want_rc" != any-ok ] && [[ ",$want_rc," != *",$(cat "$W/$i.rc"),"* ]]; then
+		report "$i" "last command exited $(cat "$W/$i.rc"), the page says ${want_rc//,/ or }"
 		sed 's/^/    > /' "$W/$i.real"
 	fi
-	if [ -f "$W/$i.want" ] && ! "$HERE/match.sh" "$W/$i.want" "$W/$i.real" >"$W/$i.diff"; then
+	if [ -f "$W/$i.want" ] && ! matches "$i"; then
 		report "$i" "printed something else than the page shows (after tests/writeups/mask.sed):"
 		cat "$W/$i.diff"
 	fi
