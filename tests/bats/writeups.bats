@@ -80,7 +80,9 @@ page_commands() { # PAGE STOP
 # servers write into the script's state directory, the page's into /tmp).
 dry_run_follows_page() { # SCRIPT PAGE STOP [SKIP]
 	local dry page line i=0
-	dry=$("$SCRIPTS/$1" --dry-run up 2>&1 | sed -n 's/^+ //p' |
+	# In a sandbox with a clean environment: the labs' default names, as on the page, also
+	# where this file runs outside tests/run.sh's sandbox (make vmtest).
+	dry=$("$SCRIPTS/sandbox.sh" env -i PATH="$PATH" HOME=/root "$SCRIPTS/$1" --dry-run up 2>&1 | sed -n 's/^+ //p' |
 		sed -e "s#$BL_CGROUP2/bpflab#CG#g" -e "s#$BPFLAB_ROOT/##g" | grep -Ev -- "${4:-^\$}")
 	page=$(page_commands "$BPFLAB_ROOT/labs/$2" "$3")
 	[ -n "$dry" ]
