@@ -56,6 +56,15 @@ cd "$REPO" || off
 export VMTEST=1
 mapfile -t args <"$OUT/args"
 echo "vmtest guest: $(uname -r), up in $(cut -d' ' -f1 /proc/uptime) s; running: tests/vm/lane.sh ${args[*]}"
+# With -v (no "quiet" on the kernel command line), the guest's processes every 4 minutes: what a
+# test that hangs is waiting for (it found a bare `wait` waiting for bats' timeout watchdog).
+if ! grep -qw quiet /proc/cmdline; then
+	(while sleep 240; do
+		echo "vmtest guest: processes at $(cut -d' ' -f1 /proc/uptime) s:"
+		# shellcheck disable=SC2009 # the whole table, kernel threads left out
+		ps -eo pid,ppid,stat,wchan:28,etime,args | grep -v ' \[' || true
+	done) &
+fi
 rc=0
 VMTEST_OUT=$OUT bash tests/vm/lane.sh "${args[@]}" </dev/null || rc=$?
 echo "$rc" >"$OUT/status"

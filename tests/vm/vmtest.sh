@@ -24,7 +24,7 @@ skip() {
 }
 usage() {
 	sed -n '3,9s/^# \{0,1\}//p' "$0"
-	echo "Options: -t SECS hard timeout (default: 1200 for the lane, 10800 for 'all': it ran over 2 h under TCG on 2 cores), -v kernel messages too"
+	echo "Options: -t SECS hard timeout (default: 1200 for the lane, 10800 for 'all': it ran over 2 h under TCG on 2 cores), -v kernel messages too, and the guest's processes every 4 min"
 }
 while [ $# -gt 0 ]; do
 	case $1 in
