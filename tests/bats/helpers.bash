@@ -149,14 +149,15 @@ bl_prog_retval() { # PINNED_PROG FILE
 }
 
 # Retry a command until it succeeds or SECONDS elapse (bounded, never hangs).
-bl_wait_for() { # SECONDS CMD...
-	local t=$1 i
+bl_wait_for() { # SECONDS CMD...: until CMD succeeds, for at most SECONDS of wall time (not a
+	# count of tries: under TCG one try of a slow CMD, e.g. tcpdump -r, takes seconds)
+	local end=$((SECONDS + $1))
 	shift
-	for ((i = 0; i < t * 10; i++)); do
+	while :; do
 		"$@" && return 0
+		[ "$SECONDS" -lt "$end" ] || return 1
 		sleep 0.1
 	done
-	return 1
 }
 
 # ---- interrupted up: kill points driven by --step, never by a sleep
