@@ -151,7 +151,7 @@ bl_prog_retval() { # PINNED_PROG FILE
 # Retry a command until it succeeds or SECONDS elapse (bounded, never hangs).
 bl_wait_for() { # SECONDS CMD...: until CMD succeeds, for at most SECONDS of wall time (not a
 	# count of tries: under TCG one try of a slow CMD, e.g. tcpdump -r, takes seconds)
-	local end=$((SECONDS + $1))
+	local end=$((SECONDS + $1 + 1)) # SECONDS counts whole seconds: at least $1 of them
 	shift
 	while :; do
 		"$@" && return 0
