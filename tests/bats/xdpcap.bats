@@ -477,7 +477,7 @@ time_inversions() { # FILE
 	dropped=$(($(peer_tx_dropped) - dropped))
 	echo "sent: $sent, dropped by the veth: $dropped"
 	[ "$sent" -gt 0 ]
-	bl_wait_for 60 pcap_has "$f" $((sent - dropped)) || true
+	bl_wait_for 20 pcap_has "$f" $((sent - dropped)) || true
 	capture_stop INT
 	[ "$CAP_STATUS" -eq 0 ]
 	cat "$BL_TMP/cap.err"
