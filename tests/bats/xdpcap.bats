@@ -472,7 +472,7 @@ time_inversions() { # FILE
 	wait "$p0"
 	wait "$p1"
 	# What was sent ("sent=N"): under TCG emulation (make vmtest) -t 20 may end a sender early.
-	sent=$(($(sed -n 's/^sent=\([0-9]*\) .*/\1/p' "$BL_TMP/sent.0") + $(sed -n 's/^sent=\([0-9]*\) .*/\1/p' "$BL_TMP/sent.1")))
+	sent=$(awk -F'[= ]' '$1 == "sent" { s += $2 } END { print s + 0 }' "$BL_TMP/sent.0" "$BL_TMP/sent.1")
 	# What the veth dropped before XDP saw it (its receive ring full: under TCG, 901 of 6000).
 	dropped=$(($(peer_tx_dropped) - dropped))
 	echo "sent: $sent, dropped by the veth: $dropped"
